@@ -1,0 +1,1 @@
+"""Command-line interface (typer): parses flags and calls library functions, nothing else."""

@@ -1,0 +1,47 @@
+"""Helpers shared by the CLI modules: user-error handling and progress bars."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from genotorch.errors import GenotorchError
+
+err_console = Console(stderr=True)
+console = Console()
+
+
+def user_errors(fn):
+    """Print a :class:`GenotorchError` as one line and exit with status 2 (no traceback for user mistakes)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except GenotorchError as e:
+            err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            err_console.print("interrupted: nothing half-written was left behind")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+@contextmanager
+def chunk_progress(description: str, unit: str):
+    """A progress bar over chunks; yields ``update(done, total, n)``."""
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("chunks, {task.fields[n]} " + unit), TimeElapsedColumn(), TimeRemainingColumn()]
+    with Progress(*columns, console=err_console, disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task(description, total=None, n=0)
+
+        def update(done: int, total: int, n: int) -> None:
+            bar.update(task, completed=done, total=total, n=n)
+
+        yield update

@@ -1,0 +1,40 @@
+"""``genotorch``: one entry point, a subcommand per stage."""
+
+from __future__ import annotations
+
+import typer
+
+import genotorch
+from genotorch.cli.train import train_cmd
+from genotorch.cli.variants import call_cmd, evaluate_cmd, make_examples_cmd
+
+app = typer.Typer(
+    name="genotorch",
+    help="Deep learning on genomic data, straight from BAM/CRAM, FASTA, VCF and BED.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("make-examples")(make_examples_cmd)
+app.command("train")(train_cmd)
+app.command("call")(call_cmd)
+app.command("evaluate")(evaluate_cmd)
+
+
+def _version(value: bool):
+    if value:
+        typer.echo(f"genotorch {genotorch.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version.")):
+    pass
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

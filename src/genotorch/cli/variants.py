@@ -1,0 +1,115 @@
+"""Variant-calling commands: make-examples, call, evaluate."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from genotorch.cli.common import chunk_progress, console, user_errors
+
+CONTIG_RULE = ("Contig names that differ only by a 'chr' prefix (truth '20', reads 'chr20') are matched; "
+               "no other renaming is done.")
+
+REGIONS_HELP = "Region(s): 1-based closed chr:start-end strings and/or BED files (0-based). Default: whole reference."
+
+
+@user_errors
+def make_examples_cmd(
+    ref: Path = typer.Option(..., "--ref", help="Reference FASTA (plain or bgzipped), indexed (.fai/.gzi)."),
+    reads: Path = typer.Option(..., "--reads", help="Aligned reads, BAM or CRAM, indexed (.bai/.csi/.crai)."),
+    output: Path = typer.Option(..., "--output", "-o", help="HDF5 example file to write (.h5); example_info.json beside it."),
+    regions: Optional[List[str]] = typer.Option(None, "--regions", help=REGIONS_HELP),
+    truth: Optional[Path] = typer.Option(None, "--truth", help="Truth VCF (bgzipped + tabix) for labels. " + CONTIG_RULE),
+    confident: Optional[Path] = typer.Option(None, "--confident", help="Confident-regions BED; candidates outside get no label (-1)."),
+    shard: Optional[str] = typer.Option(None, "--shard", help="Process only shard i/n of the chunks (e.g. 0/4), for clusters."),
+    workers: int = typer.Option(1, "--workers", "-j", help="Processes for this shard; the output does not depend on it."),
+    height: int = typer.Option(100, help="Pileup height H (5 reference rows + up to H-5 reads)."),
+    width: int = typer.Option(221, help="Pileup width W (odd; the candidate is at column W//2)."),
+    min_mapping_quality: int = typer.Option(5, help="Skip reads with MAPQ below this (phred)."),
+    min_base_quality: int = typer.Option(10, help="Bases below this quality (phred) are not counted."),
+    min_fraction_snps: float = typer.Option(0.12, help="Min alt fraction for an SNV candidate."),
+    min_fraction_indels: float = typer.Option(0.06, help="Min alt fraction for an indel candidate."),
+    min_count: int = typer.Option(2, help="Min reads supporting an alt allele."),
+    seed: int = typer.Option(2101079370, help="Seed of the read downsampling above H-5 reads."),
+):
+    """Find candidate variants and write their pileup tensors (and genotype labels) to HDF5."""
+    from genotorch.encode.pileup import PileupConfig
+    from genotorch.variants.candidates import CandidateConfig
+    from genotorch.variants.make_examples import Inputs, MakeExamplesConfig, make_examples
+
+    cfg = MakeExamplesConfig(
+        min_mapping_quality=min_mapping_quality,
+        candidates=CandidateConfig(min_base_quality=min_base_quality, min_count_snps=min_count,
+                                   min_count_indels=min_count, min_fraction_snps=min_fraction_snps,
+                                   min_fraction_indels=min_fraction_indels),
+        pileup=PileupConfig(height=height, width=width, min_base_quality=min_base_quality, seed=seed),
+    )
+    inputs = Inputs(str(ref), str(reads), str(truth) if truth else None, str(confident) if confident else None)
+    t0 = time.perf_counter()
+    with chunk_progress("make-examples", "examples") as update:
+        info = make_examples(inputs, output, cfg, regions, shard, workers, update)
+    lc = info["label_counts"]
+    console.print(f"wrote {info['n_examples']} examples to {output} in {time.perf_counter() - t0:.1f} s "
+                  f"(labels: hom-ref {lc['0']}, het {lc['1']}, hom-alt {lc['2']}, unlabelled {lc['-1']})")
+
+
+@user_errors
+def call_cmd(
+    ref: Path = typer.Option(..., "--ref", help="Reference FASTA, indexed."),
+    reads: Optional[Path] = typer.Option(None, "--reads", help="Aligned reads, BAM or CRAM, indexed."),
+    model: Optional[Path] = typer.Option(None, "--model", help="Checkpoint from `genotorch train`."),
+    output: Path = typer.Option(..., "--output", "-o", help="Output VCF (.vcf.gz; a .tbi index is written beside it)."),
+    regions: Optional[List[str]] = typer.Option(None, "--regions", help=REGIONS_HELP),
+    examples: Optional[Path] = typer.Option(None, "--examples", help="Call from a make-examples HDF5 file instead of --reads."),
+    workers: int = typer.Option(1, "--workers", "-j", help="Processes making pileups."),
+    min_qual: float = typer.Option(1.0, help="Non-reference calls with QUAL below this get FILTER LowQual."),
+):
+    """Call variants: candidates -> pileups -> model -> bgzipped, indexed VCF (GT:GQ:DP:AD:VAF:PL).
+
+    GT is the most likely of 0/0, 0/1, 1/1; GQ = -10log10(1-P(GT)); QUAL = -10log10(P(0/0)), both capped at 99.
+    Two alt alleles at one site combine into 1/2 when that is the most likely genotype (see
+    genotorch.variants.postprocess); a third is dropped.
+    """
+    from genotorch.errors import GenotorchError
+    from genotorch.variants.call import call_from_examples, call_variants
+
+    if model is None:
+        raise GenotorchError("--model is required (a checkpoint from `genotorch train`)")
+    t0 = time.perf_counter()
+    if examples:
+        stats = call_from_examples(str(examples), str(ref), str(model), str(output), min_qual)
+    else:
+        if reads is None:
+            raise GenotorchError("give --reads (BAM/CRAM) or --examples (HDF5 from make-examples)")
+        with chunk_progress("call", "candidates") as update:
+            stats = call_variants(str(ref), str(reads), str(model), str(output), regions, workers, min_qual,
+                                  progress=update)
+    console.print(f"wrote {stats['records']} records ({stats['pass']} PASS) from {stats['candidates']} candidates "
+                  f"to {output} in {time.perf_counter() - t0:.1f} s")
+
+
+@user_errors
+def evaluate_cmd(
+    calls: Path = typer.Option(..., "--calls", help="VCF of calls (PASS non-ref calls count)."),
+    truth: Path = typer.Option(..., "--truth", help="Truth VCF. " + CONTIG_RULE),
+    confident: Path = typer.Option(..., "--confident", help="Confident-regions BED; only variants inside count."),
+    ref: Path = typer.Option(..., "--ref", help="Reference FASTA (for normalisation)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the counts and metrics as JSON."),
+):
+    """TP/FP/FN, precision, recall, F1 for SNPs and indels, counted as hap.py does (alleles normalised, right allele
+    with wrong genotype = FP + FN, only PASS calls, only confident regions)."""
+    from genotorch.variants.evaluate import evaluate, format_table, write_json
+
+    result = evaluate(str(calls), str(truth), str(confident), str(ref))
+    console.print(format_table(result, f"{calls} vs {truth}"), highlight=False)
+    if json_out:
+        write_json(result, json_out)
+    return result
+
+
+def dump(obj) -> str:
+    return json.dumps(obj, indent=2)

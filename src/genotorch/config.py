@@ -1,0 +1,188 @@
+"""Typed training configuration: YAML in, frozen dataclasses out, unknown keys rejected.
+
+A config file looks like ``configs/demo_pileup.yaml``::
+
+    task: pileup
+    seed: 0
+    output_dir: runs/demo
+    data: {train: [a.h5], val: [b.h5], batch_size: 64, balance: class_weights}
+    model: {name: pileup_resnet, params: {widths: [32, 64, 128]}}
+    optimizer: {name: adamw, lr: 0.001, weight_decay: 0.0001, scheduler: cosine}
+    trainer: {max_epochs: 20, val_every_n_steps: 100, limit_val_batches: 20, early_stopping_patience: 5}
+
+Relative paths are taken relative to the working directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from genotorch.errors import GenotorchError
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    train: tuple[str, ...] = ()
+    val: tuple[str, ...] = ()
+    batch_size: int = 64
+    num_workers: int = 0
+    balance: str = "none"  # none | class_weights | sampler
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    name: str = "pileup_resnet"
+    params: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OptimizerConfig:
+    name: str = "adamw"  # adam | adamw | sgd | rmsprop
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    momentum: float = 0.9
+    scheduler: str = "none"  # none | cosine
+
+
+@dataclass(frozen=True)
+class TrainerConfig:
+    max_epochs: int = 20
+    max_steps: int = -1
+    val_every_n_steps: int = 200
+    limit_val_batches: int = 50
+    early_stopping_patience: int = 5
+    monitor: str = "val_loss"
+    monitor_mode: str = "min"
+    checkpoint_every_n_steps: int = 500
+    log_every_n_steps: int = 10
+    accelerator: str = "auto"
+    precision: str = "auto"  # auto = bf16/16 mixed on CUDA, 32 on CPU
+    gradient_clip_val: float = 0.0
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    task: str = "pileup"
+    seed: int = 0
+    output_dir: str = "runs/train"
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+
+    def to_dict(self) -> dict:
+        return _plain(dataclasses.asdict(self))
+
+
+_CHOICES = {
+    ("data", "balance"): ("none", "class_weights", "sampler"),
+    ("optimizer", "name"): ("adam", "adamw", "sgd", "rmsprop"),
+    ("optimizer", "scheduler"): ("none", "cosine"),
+    ("trainer", "monitor_mode"): ("min", "max"),
+    ("", "task"): ("pileup",),
+}
+
+
+def _plain(x):
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    return x
+
+
+def from_dict(cls, data: dict, where: str = "", source: str = "config"):
+    """Build dataclass ``cls`` from ``data``, rejecting unknown keys and wrongly typed values.
+
+    Raises
+    ------
+    GenotorchError
+        Naming the key path (``trainer.max_epoch``) and the known keys.
+    """
+    if not isinstance(data, dict):
+        raise GenotorchError(f"{source}: {where or 'top level'} must be a mapping, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise GenotorchError(
+            f"{source}: unknown key(s) {', '.join(where + k for k in unknown)}; known keys: {', '.join(sorted(known))}"
+        )
+    kwargs = {}
+    for name, value in data.items():
+        hint = hints[name]
+        key = where + name
+        if dataclasses.is_dataclass(hint):
+            kwargs[name] = from_dict(hint, value or {}, key + ".", source)
+            continue
+        kwargs[name] = _coerce(value, hint, key, source)
+        choices = _CHOICES.get((where.rstrip("."), name))
+        if choices and kwargs[name] not in choices:
+            raise GenotorchError(f"{source}: {key} = {value!r}; choose one of {', '.join(choices)}")
+    return cls(**kwargs)
+
+
+def _coerce(value, hint, key: str, source: str):
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, (list, tuple)):
+            raise GenotorchError(f"{source}: {key} must be a list")
+        return tuple(str(v) for v in value)
+    if hint is dict or origin is dict:
+        if not isinstance(value, dict):
+            raise GenotorchError(f"{source}: {key} must be a mapping")
+        return dict(value)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise GenotorchError(f"{source}: {key} must be true or false")
+        return value
+    if hint in (int, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise GenotorchError(f"{source}: {key} must be a number, got {value!r}")
+        try:
+            v = float(value)
+        except ValueError:
+            raise GenotorchError(f"{source}: {key} must be a number, got {value!r}") from None
+        if hint is int:
+            if v != int(v):
+                raise GenotorchError(f"{source}: {key} must be an integer, got {value!r}")
+            return int(v)
+        return v
+    if hint is str:
+        return str(value)
+    return value
+
+
+def load_train_config(path: str | Path, overrides: dict | None = None) -> TrainConfig:
+    """Read a YAML training config.
+
+    Raises
+    ------
+    GenotorchError
+        Missing file, YAML syntax error, unknown key or bad value (the key is named).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise GenotorchError(f"config {path} does not exist")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise GenotorchError(f"config {path} is not valid YAML: {e}") from None
+    for dotted, value in (overrides or {}).items():
+        node = data
+        *parents, last = dotted.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[last] = value
+    return from_dict(TrainConfig, data, source=str(path))
+
+
+def dump_yaml(d: dict, path: str | Path) -> None:
+    Path(path).write_text(yaml.safe_dump(d, sort_keys=False))

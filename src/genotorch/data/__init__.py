@@ -1,0 +1,1 @@
+"""torch Datasets and LightningDataModules, one per modality."""

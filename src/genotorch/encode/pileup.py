@@ -1,0 +1,259 @@
+"""Pileup tensors for candidate variants, with DeepVariant's channel value encodings.
+
+Contract
+--------
+One example is a ``uint8`` array of shape ``(C, H, W)`` (channels first, as torch wants; DeepVariant stores
+``(H, W, C)``). ``W`` is odd and the candidate's first REF base sits at column ``W // 2``: column ``j`` shows
+reference position ``pos - W // 2 + j`` (0-based). The top ``reference_band_height`` rows show the reference; then
+one row per read, sorted by alignment start clipped to the window (DeepVariant trims reads to
+the window before sorting), then read name, then mate; rows past the last read are zero.
+
+Channel encodings (DeepVariant v1.x, ``pileup_channel_lib.h``; pixel scale 254):
+
+=======================  ===================================================================================
+read_base                A=250, G=180, T=100, C=30, other=0; the anchor base of an indel in the read is drawn
+                         as ``*`` (0). Reference rows: the reference base.
+base_quality             int(254 * min(q, 40) / 40); reference rows: q=60 -> 254.
+mapping_quality          int(254 * min(mapq, 60) / 60) on every drawn column; reference rows 254.
+strand                   forward 70, reverse 240; reference rows 70.
+read_supports_variant    254 if the read carries the candidate's alt allele, else int(254 * 0.6) = 152;
+                         reference rows 152.
+base_differs_from_ref    int(254 * 1.0) = 254 if the drawn base differs from the reference (indel anchors always
+                         do), else int(254 * 0.2) = 50; reference rows 50.
+insert_size              int(254 * min(|TLEN|, 1000) / 1000); reference rows 254.
+=======================  ===================================================================================
+
+A column is drawn for every aligned base, and for the anchor of each insertion (quality of the first inserted
+base) and deletion (quality of the anchor base); deleted bases, soft clips and skips are not drawn. A read whose
+drawn quality at the candidate column is below ``min_base_quality`` is left out, as DeepVariant does.
+Reads overlapping ``[pos - 5, end + 5)`` are drawn; above ``H - reference_band_height`` of them a seeded,
+position-keyed random subset is kept, so a tensor does not depend on how the work was sharded.
+
+DeepVariant also realigns reads around indels (its local reassembly) before drawing; genotorch does not, so
+tensors differ from DeepVariant's where reads were realigned.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from genotorch.encode.read_events import ReadEvents, read_allele_at
+from genotorch.errors import GenotorchError
+
+ALL_CHANNELS = (
+    "read_base",
+    "base_quality",
+    "mapping_quality",
+    "strand",
+    "read_supports_variant",
+    "base_differs_from_ref",
+    "insert_size",
+)
+DEFAULT_CHANNELS = ALL_CHANNELS
+
+MAX_PIXEL = 254.0
+BASE_COLOR = np.zeros(256, dtype=np.uint8)
+for _b, _v in {"A": 250, "G": 180, "T": 100, "C": 30}.items():
+    BASE_COLOR[ord(_b)] = _v
+    BASE_COLOR[ord(_b.lower())] = _v
+STRAND_FORWARD, STRAND_REVERSE = 70, 240
+SUPPORTS_ALT, SUPPORTS_OTHER = int(MAX_PIXEL * 1.0), int(MAX_PIXEL * 0.6)
+MATCHES_REF, DIFFERS_FROM_REF = int(MAX_PIXEL * 0.2), int(MAX_PIXEL * 1.0)
+
+
+@dataclass(frozen=True)
+class PileupConfig:
+    """Shape and encodings of pileup tensors. Defaults are DeepVariant's (100 x 221, 7 channels)."""
+
+    height: int = 100
+    width: int = 221
+    reference_band_height: int = 5
+    channels: tuple[str, ...] = DEFAULT_CHANNELS
+    base_quality_cap: int = 40
+    mapping_quality_cap: int = 60
+    reference_base_quality: int = 60
+    min_base_quality: int = 10
+    read_overlap_buffer_bp: int = 5
+    max_fragment_length: int = 1000
+    seed: int = 2101079370
+
+    def __post_init__(self):
+        if self.width % 2 != 1 or self.width < 3:
+            raise GenotorchError(f"pileup width must be odd and >= 3, got {self.width}")
+        if self.height <= self.reference_band_height:
+            raise GenotorchError(f"pileup height {self.height} must exceed reference_band_height")
+        unknown = [c for c in self.channels if c not in ALL_CHANNELS]
+        if unknown:
+            raise GenotorchError(f"unknown pileup channel(s) {unknown}; known: {list(ALL_CHANNELS)}")
+        object.__setattr__(self, "channels", tuple(self.channels))
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return (len(self.channels), self.height, self.width)
+
+    @property
+    def max_reads(self) -> int:
+        return self.height - self.reference_band_height
+
+    def encodings(self) -> dict[str, str]:
+        """Human-readable value encodings, written into example_info.json."""
+        return {
+            "read_base": "A=250 G=180 T=100 C=30 other/indel-anchor=0",
+            "base_quality": f"int(254*min(q,{self.base_quality_cap})/{self.base_quality_cap})",
+            "mapping_quality": f"int(254*min(mapq,{self.mapping_quality_cap})/{self.mapping_quality_cap})",
+            "strand": "forward=70 reverse=240",
+            "read_supports_variant": "supports candidate alt=254 otherwise=152",
+            "base_differs_from_ref": "differs=254 matches=50",
+            "insert_size": f"int(254*min(|tlen|,{self.max_fragment_length})/{self.max_fragment_length})",
+        }
+
+
+def _scale(value, cap: int) -> np.ndarray:
+    v = np.minimum(np.asarray(value, dtype=np.float32), np.float32(cap))
+    return (np.float32(MAX_PIXEL) * (v / np.float32(cap))).astype(np.uint8)
+
+
+@dataclass
+class EncodedRead:
+    """A read drawn once over its span; candidates copy slices of it.
+
+    ``planes[k, j]`` is the value of base-level channel k (read_base, base_quality, base_differs_from_ref) at
+    reference position ``start + j``; ``drawn[j]`` marks drawn columns; ``qual[j]`` the raw phred quality drawn.
+    """
+
+    events: ReadEvents
+    start: int
+    planes: np.ndarray
+    drawn: np.ndarray
+    qual: np.ndarray
+    read_level: dict = field(default_factory=dict)
+    sort_key: tuple = ()
+
+    @property
+    def end(self) -> int:
+        return self.start + self.drawn.shape[0]
+
+
+def encode_read(ev: ReadEvents, ref_seq: str, ref_offset: int, config: PileupConfig) -> EncodedRead:
+    """Draw ``ev`` over its span. ``ref_seq`` (upper case) starts at 0-based ``ref_offset`` and must cover the read."""
+    read = ev.read
+    start, end = read.reference_start, read.reference_end
+    n = end - start
+    planes = np.zeros((3, n), dtype=np.uint8)
+    drawn = np.zeros(n, dtype=bool)
+    qual = np.zeros(n, dtype=np.int16)
+    seq = np.frombuffer(read.query_sequence.encode(), dtype=np.uint8)
+    quals = np.asarray(read.query_qualities if read.query_qualities is not None else [60] * len(seq), dtype=np.int16)
+    ref = np.frombuffer(ref_seq[start - ref_offset : end - ref_offset].encode(), dtype=np.uint8)
+    cols = ev.ref_pos - start
+    bases = seq[ev.read_pos]
+    upper = bases & 0xDF
+    planes[0, cols] = BASE_COLOR[bases]
+    qual[cols] = quals[ev.read_pos]
+    planes[2, cols] = np.where(upper == ref[cols], MATCHES_REF, DIFFERS_FROM_REF)
+    drawn[cols] = True
+    for anchor, first, _, _ in ev.insertions:
+        _draw_anchor(planes, qual, anchor - start, quals[first])
+    for anchor, _, anchor_read_i in ev.deletions:
+        _draw_anchor(planes, qual, anchor - start, quals[anchor_read_i])
+    planes[1] = _scale(qual, config.base_quality_cap)
+    planes[1][~drawn] = 0
+    mate = 0 if (read.is_read1 or not read.is_paired) else 1
+    read_level = {
+        "mapping_quality": int(_scale(read.mapping_quality, config.mapping_quality_cap)),
+        "strand": STRAND_REVERSE if read.is_reverse else STRAND_FORWARD,
+        "insert_size": int(_scale(abs(read.template_length), config.max_fragment_length)),
+    }
+    return EncodedRead(ev, start, planes, drawn, qual, read_level, (start, read.query_name, mate))
+
+
+def _draw_anchor(planes: np.ndarray, qual: np.ndarray, col: int, q: int) -> None:
+    if 0 <= col < planes.shape[1]:
+        planes[0, col] = 0  # '*' has no base colour
+        planes[2, col] = DIFFERS_FROM_REF
+        qual[col] = q
+
+
+def reference_rows(ref_window: str, config: PileupConfig) -> np.ndarray:
+    """The reference band: ``uint8`` array of shape ``(C, reference_band_height, W)``."""
+    w = len(ref_window)
+    values = {
+        "read_base": BASE_COLOR[np.frombuffer(ref_window.encode(), dtype=np.uint8)],
+        "base_quality": _scale(config.reference_base_quality, config.base_quality_cap),
+        "mapping_quality": _scale(config.reference_base_quality, config.base_quality_cap),
+        "strand": STRAND_FORWARD,
+        "read_supports_variant": SUPPORTS_OTHER,
+        "base_differs_from_ref": MATCHES_REF,
+        "insert_size": int(MAX_PIXEL),
+    }
+    band = np.zeros((len(config.channels), config.reference_band_height, w), dtype=np.uint8)
+    for k, ch in enumerate(config.channels):
+        band[k, :, :] = values[ch]
+    return band
+
+
+def select_reads(reads: list[EncodedRead], contig: str, pos: int, end: int, config: PileupConfig) -> list[EncodedRead]:
+    """Reads to draw for a candidate at ``[pos, end)``: overlapping ``[pos - 5, end + 5)``, without a low-quality
+    drawn base at ``pos``, at most ``max_reads`` (seeded by ``config.seed`` and the site), sorted for display."""
+    lo, hi = pos - config.read_overlap_buffer_bp, end + config.read_overlap_buffer_bp
+    chosen = []
+    for r in reads:
+        if r.start >= hi or r.end <= lo:
+            continue
+        j = pos - r.start
+        if 0 <= j < len(r.drawn) and r.drawn[j] and r.qual[j] < config.min_base_quality:
+            continue
+        chosen.append(r)
+    if len(chosen) > config.max_reads:
+        rng = np.random.default_rng([config.seed, zlib.crc32(contig.encode()), pos])
+        keep = np.sort(rng.choice(len(chosen), size=config.max_reads, replace=False))
+        chosen = [chosen[i] for i in keep]
+    win_start = pos - config.width // 2
+    chosen.sort(key=lambda r: (max(r.start, win_start),) + r.sort_key[1:])
+    return chosen
+
+
+def build_pileup(
+    reads: list[EncodedRead], contig: str, pos: int, ref: str, alt: str, ref_window: str, config: PileupConfig
+) -> np.ndarray:
+    """The pileup tensor of one candidate allele.
+
+    Parameters
+    ----------
+    reads: encoded reads near the site (any order; see :func:`select_reads`)
+    pos: int
+        0-based position of the candidate's first REF base; drawn at column ``W // 2``.
+    ref, alt: str
+        The candidate's alleles in VCF convention.
+    ref_window: str
+        Reference bases of ``[pos - W // 2, pos + W // 2 + 1)``, upper case, length ``W``.
+
+    Returns
+    -------
+    np.ndarray, shape=(C, H, W), dtype=uint8
+    """
+    w, half = config.width, config.width // 2
+    if len(ref_window) != w:
+        raise ValueError(f"ref_window has {len(ref_window)} bases, expected width {w}")
+    image = np.zeros(config.shape, dtype=np.uint8)
+    rb = config.reference_band_height
+    image[:, :rb, :] = reference_rows(ref_window, config)
+    win_start = pos - half
+    plane_index = {"read_base": 0, "base_quality": 1, "base_differs_from_ref": 2}
+    for row, r in enumerate(select_reads(reads, contig, pos, pos + len(ref), config), start=rb):
+        a, b = max(win_start, r.start), min(win_start + w, r.end)
+        if a >= b:
+            continue
+        src, dst = slice(a - r.start, b - r.start), slice(a - win_start, b - win_start)
+        mask = r.drawn[src]
+        supports = SUPPORTS_ALT if read_allele_at(r.events, pos, ref, alt) else SUPPORTS_OTHER
+        for k, ch in enumerate(config.channels):
+            if ch in plane_index:
+                image[k, row, dst] = r.planes[plane_index[ch], src]
+            else:
+                value = supports if ch == "read_supports_variant" else r.read_level[ch]
+                image[k, row, dst] = np.where(mask, value, 0)
+    return image

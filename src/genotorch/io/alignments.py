@@ -1,0 +1,132 @@
+"""Aligned reads (BAM/CRAM) through pysam, with the checks a user needs before a long run.
+
+Read filters follow DeepVariant's defaults: reads that are unmapped, secondary, supplementary, duplicates or fail
+vendor QC are skipped, and so are reads with mapping quality below ``min_mapping_quality`` (phred).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pysam
+
+from genotorch.errors import GenotorchError
+from genotorch.io.intervals import strip_chr
+from genotorch.io.reference import Reference
+
+_SKIP_FLAGS = 0x4 | 0x100 | 0x200 | 0x400 | 0x800  # unmapped, secondary, QC-fail, duplicate, supplementary
+
+
+@dataclass(frozen=True)
+class ReadFilter:
+    """Which reads count. ``min_mapping_quality`` in phred."""
+
+    min_mapping_quality: int = 5
+
+    def passes(self, read: pysam.AlignedSegment) -> bool:
+        return not (read.flag & _SKIP_FLAGS) and read.mapping_quality >= self.min_mapping_quality
+
+
+def open_alignments(path: str | Path, reference: Reference) -> pysam.AlignmentFile:
+    """Open an indexed BAM or CRAM and check it against the reference.
+
+    Raises
+    ------
+    GenotorchError
+        Missing file, missing index (with the ``samtools index`` command that builds it), a truncated file (no BGZF
+        EOF marker), or contigs that do not match the reference (names up to a ``chr`` prefix, and lengths).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise GenotorchError(f"reads file {path} does not exist: check --reads")
+    try:
+        af = pysam.AlignmentFile(str(path), reference_filename=str(reference.path), check_sq=True)
+    except (OSError, ValueError) as e:
+        raise GenotorchError(f"reads file {path} cannot be opened as BAM/CRAM ({e}): check --reads") from None
+    if af.is_bam and not _has_eof_marker(path):
+        af.close()
+        raise GenotorchError(
+            f"reads file {path} is truncated (no BGZF end-of-file marker): re-copy or re-create it"
+        )
+    if not af.has_index():
+        af.close()
+        raise GenotorchError(
+            f"reads file {path} has no index (.bai/.csi/.crai): run `samtools index {path}` and try again"
+        )
+    check_contigs_match(af, reference, path)
+    return af
+
+
+def _has_eof_marker(path: Path) -> bool:
+    eof = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
+    with open(path, "rb") as fh:
+        fh.seek(0, 2)
+        size = fh.tell()
+        if size < len(eof):
+            return False
+        fh.seek(size - len(eof))
+        return fh.read() == eof
+
+
+def check_contigs_match(af: pysam.AlignmentFile, reference: Reference, path: Path) -> None:
+    """Every contig of the reads that the reference also names (up to ``chr``) must have the same length, and at
+    least one contig must be shared.
+
+    Raises
+    ------
+    GenotorchError
+        No shared contig, or a shared contig with a different length (a different genome build).
+    """
+    ref_by_key = {strip_chr(c): (c, n) for c, n in reference.lengths.items()}
+    shared = 0
+    for name, length in zip(af.references, af.lengths):
+        hit = ref_by_key.get(strip_chr(name))
+        if hit is None:
+            continue
+        if hit[1] != length:
+            raise GenotorchError(
+                f"contig {name} is {length:,} bp in {path} but {hit[0]} is {hit[1]:,} bp in {reference.path}: "
+                f"make sure --ref is the build the reads in --reads were aligned to"
+            )
+        shared += 1
+    if shared == 0:
+        raise GenotorchError(
+            f"no contig of {path} ({', '.join(af.references[:3])} ...) is in {reference.path} "
+            f"({', '.join(reference.contigs[:3])} ...): make sure --ref matches the build used for --reads"
+        )
+
+
+def reads_contig(af: pysam.AlignmentFile, contig: str) -> str | None:
+    """The reads file's name for a reference contig (``chr`` prefix tolerated), or None."""
+    names = set(af.references)
+    if contig in names:
+        return contig
+    for n in names:
+        if strip_chr(n) == strip_chr(contig):
+            return n
+    return None
+
+
+def fetch_reads(
+    af: pysam.AlignmentFile, contig: str, start: int, end: int, read_filter: ReadFilter
+) -> Iterator[pysam.AlignedSegment]:
+    """Reads overlapping ``[start, end)`` that pass ``read_filter``, in coordinate order."""
+    name = reads_contig(af, contig)
+    if name is None:
+        return
+    try:
+        for read in af.fetch(name, max(0, start), end):
+            if read_filter.passes(read):
+                yield read
+    except OSError as e:
+        raise GenotorchError(f"reads file {af.filename.decode()} is corrupt near {contig}:{start + 1} ({e})") from None
+
+
+def sample_name(af: pysam.AlignmentFile, default: str = "SAMPLE") -> str:
+    """The SM of the first read group, or ``default``."""
+    for rg in af.header.to_dict().get("RG", []):
+        if rg.get("SM"):
+            return rg["SM"]
+    return default

@@ -1,0 +1,154 @@
+"""HDF5 example files (one per shard) and their ``example_info.json``.
+
+Layout of an example file::
+
+    /pileups     uint8  (N, C, H, W)   chunked (1 example), gzip
+    /labels      int8   (N,)           genotype class 0/1/2, -1 = no label (outside confident regions / calling)
+    /variants/contig   str  (N,)
+    /variants/pos      int64 (N,)      0-based position of the first REF base
+    /variants/ref, /variants/alt   str (N,)
+    /variants/depth, /variants/ref_count, /variants/alt_count   int32 (N,)
+    attrs["example_info"]  the same JSON as the sidecar file
+
+``<file>.example_info.json`` beside it records the shape, channel names and encodings, the config and the
+genotorch version. Loaders refuse files whose info does not match the model (:func:`check_compatible`).
+Files are written to a temporary name and renamed when complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Sequence
+
+import h5py
+import numpy as np
+
+from genotorch.errors import GenotorchError
+from genotorch.variants.candidates import Candidate
+
+VARIANT_FIELDS = ("contig", "pos", "ref", "alt", "depth", "ref_count", "alt_count")
+_STR = h5py.string_dtype()
+
+
+def info_path(path: str | Path) -> Path:
+    return Path(str(path) + ".example_info.json")
+
+
+class ExampleWriter:
+    """Append examples chunk by chunk; ``close()`` renames the temporary file into place.
+
+    Use as a context manager: on an exception the temporary file is removed and nothing is left behind.
+    """
+
+    def __init__(self, path: str | Path, info: dict):
+        self.path = Path(path)
+        self.info = dict(info)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
+        self._h5 = h5py.File(self._tmp, "w")
+        c, h, w = info["shape"]
+        self._h5.create_dataset("pileups", shape=(0, c, h, w), maxshape=(None, c, h, w), dtype=np.uint8,
+                                chunks=(1, c, h, w), compression="gzip", compression_opts=4, shuffle=True)
+        self._h5.create_dataset("labels", shape=(0,), maxshape=(None,), dtype=np.int8, chunks=(4096,))
+        g = self._h5.create_group("variants")
+        for f in VARIANT_FIELDS:
+            dt = _STR if f in ("contig", "ref", "alt") else (np.int64 if f == "pos" else np.int32)
+            g.create_dataset(f, shape=(0,), maxshape=(None,), dtype=dt, chunks=(4096,))
+        self.n = 0
+
+    def append(self, pileups: np.ndarray, labels: Sequence[int], candidates: Sequence[Candidate]) -> None:
+        k = len(candidates)
+        if k == 0:
+            return
+        n0, n1 = self.n, self.n + k
+        for name in ("pileups", "labels"):
+            self._h5[name].resize(n1, axis=0)
+        self._h5["pileups"][n0:n1] = pileups
+        self._h5["labels"][n0:n1] = np.asarray(labels, dtype=np.int8)
+        for f in VARIANT_FIELDS:
+            ds = self._h5["variants"][f]
+            ds.resize(n1, axis=0)
+            ds[n0:n1] = [getattr(c, f) for c in candidates]
+        self.n = n1
+
+    def close(self) -> None:
+        self.info["n_examples"] = self.n
+        labels = self._h5["labels"][:]
+        self.info["label_counts"] = {str(k): int((labels == k).sum()) for k in (-1, 0, 1, 2)}
+        text = json.dumps(self.info, indent=2, sort_keys=True)
+        self._h5.attrs["example_info"] = text
+        self._h5.close()
+        tmp_info = info_path(self._tmp)
+        tmp_info.write_text(text + "\n")
+        os.replace(self._tmp, self.path)
+        os.replace(tmp_info, info_path(self.path))
+
+    def abort(self) -> None:
+        try:
+            self._h5.close()
+        finally:
+            for p in (self._tmp, info_path(self._tmp)):
+                if p.exists():
+                    p.unlink()
+
+    def __enter__(self) -> "ExampleWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def read_example_info(path: str | Path) -> dict:
+    """The example_info of an example file (from the HDF5 attribute; the sidecar JSON is for humans and tools).
+
+    Raises
+    ------
+    GenotorchError
+        Missing or unreadable file, or a file without example_info (not made by genotorch make-examples).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise GenotorchError(f"example file {path} does not exist")
+    try:
+        with h5py.File(path, "r") as h5:
+            text = h5.attrs.get("example_info")
+    except OSError as e:
+        raise GenotorchError(f"example file {path} cannot be read as HDF5 ({e})") from None
+    if text is None:
+        raise GenotorchError(f"{path} has no example_info: make it with `genotorch make-examples`")
+    return json.loads(text)
+
+
+def check_compatible(info: dict, expected_channels: Sequence[str], expected_shape: Sequence[int], path, flag: str):
+    """Refuse examples whose channels or shape differ from what a model was trained on.
+
+    Raises
+    ------
+    GenotorchError
+        Naming both channel lists/shapes and the flag to fix.
+    """
+    if list(info["channels"]) != list(expected_channels):
+        raise GenotorchError(
+            f"{path} has channels {info['channels']} but the model expects {list(expected_channels)}: "
+            f"make the examples with the model's channels or pass a matching {flag}"
+        )
+    if list(info["shape"]) != list(expected_shape):
+        raise GenotorchError(
+            f"{path} has pileup shape {info['shape']} but the model expects {list(expected_shape)}: "
+            f"make the examples with the model's pileup height/width or pass a matching {flag}"
+        )
+
+
+def read_variants(path: str | Path) -> dict[str, np.ndarray]:
+    """The variant table of an example file as column arrays (strings decoded)."""
+    with h5py.File(path, "r") as h5:
+        out = {}
+        for f in VARIANT_FIELDS:
+            a = h5["variants"][f][:]
+            out[f] = a.astype(str) if a.dtype.kind in "OS" else a
+        return out

@@ -1,0 +1,1 @@
+"""Plain ``nn.Module`` architectures and a registry by name; no training code here."""

@@ -1,0 +1,80 @@
+"""ResNet-style CNN for pileup tensors (genotype classification).
+
+Input: ``(N, C, H, W)`` float32 pileups scaled to [0, 1] (uint8 / 255 is done here, so raw uint8 tensors may be
+passed). Output: ``(N, n_classes)`` logits; classes 0 = hom-ref, 1 = het, 2 = hom-alt.
+
+The trunk is a stem convolution followed by stages of basic residual blocks (He et al. 2016, "Deep Residual
+Learning"), global average pooling and a linear head. Sized to train on a CPU: the default has ~0.3 M parameters.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from genotorch.models.registry import register
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, c_in: int, c_out: int, stride: int = 1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c_out)
+        self.conv2 = nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c_out)
+        self.shortcut = (
+            nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out))
+            if stride != 1 or c_in != c_out
+            else nn.Identity()
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = torch.relu(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        return torch.relu(y + self.shortcut(x))
+
+
+class PileupResNet(nn.Module):
+    """Parameters
+    ----------
+    in_channels: int
+        Number of pileup channels C.
+    n_classes: int
+        Output classes (3 genotypes).
+    widths: sequence of int
+        Channels of each stage; each stage after the first halves H and W.
+    blocks_per_stage: int
+    dropout: float
+        Before the linear head.
+    """
+
+    def __init__(self, in_channels: int = 7, n_classes: int = 3, widths=(32, 64, 128), blocks_per_stage: int = 1,
+                 dropout: float = 0.2):
+        super().__init__()
+        self.in_channels = in_channels
+        self.stem = nn.Sequential(
+            nn.Conv2d(in_channels, widths[0], 3, stride=(1, 2), padding=1, bias=False),
+            nn.BatchNorm2d(widths[0]),
+            nn.ReLU(inplace=True),
+        )
+        layers, c = [], widths[0]
+        for i, w in enumerate(widths):
+            for b in range(blocks_per_stage):
+                layers.append(BasicBlock(c, w, stride=2 if (i > 0 and b == 0) else 1))
+                c = w
+        self.trunk = nn.Sequential(*layers)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(dropout), nn.Linear(c, n_classes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(f"expected pileups of shape (N, {self.in_channels}, H, W), got {tuple(x.shape)}")
+        if x.dtype == torch.uint8:
+            x = x.float()
+        x = x / 255.0
+        return self.head(self.pool(self.trunk(self.stem(x))))
+
+
+@register("pileup_resnet")
+def pileup_resnet(**params) -> nn.Module:
+    return PileupResNet(**params)

@@ -1,0 +1,131 @@
+"""The LightningModule every genotorch classifier trains with: cross-entropy (optionally class-weighted), accuracy
+and macro F1 (torchmetrics), optimiser and scheduler from the config.
+
+The checkpoint's ``hyper_parameters`` carry ``meta``: the resolved config, the example info (channels, shape,
+encodings), the class names and the genotorch version, so a checkpoint alone is enough for inference
+(:func:`load_classifier`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightning as L
+import torch
+import torchmetrics
+from torch import nn
+
+import genotorch
+from genotorch.errors import GenotorchError
+from genotorch.models.registry import build_model
+
+
+class Classifier(L.LightningModule):
+    def __init__(self, meta: dict, class_weights: list[float] | None = None):
+        super().__init__()
+        self.save_hyperparameters()
+        cfg = meta["config"]
+        self.model: nn.Module = build_model(cfg["model"]["name"], **model_params(meta))
+        n = len(meta["classes"])
+        self.register_buffer("class_weights", torch.tensor(class_weights) if class_weights else torch.ones(n))
+        self.train_acc = torchmetrics.Accuracy(task="multiclass", num_classes=n)
+        self.val_acc = torchmetrics.Accuracy(task="multiclass", num_classes=n)
+        self.val_f1 = torchmetrics.F1Score(task="multiclass", num_classes=n, average="macro")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)
+
+    def _loss(self, logits, y):
+        return nn.functional.cross_entropy(logits.float(), y, weight=self.class_weights)
+
+    def training_step(self, batch, _):
+        x, y = batch
+        logits = self(x)
+        loss = self._loss(logits, y)
+        self.train_acc(logits, y)
+        self.log("train_loss", loss, prog_bar=True)
+        self.log("train_acc", self.train_acc, on_step=True, on_epoch=False)
+        return loss
+
+    def validation_step(self, batch, _):
+        x, y = batch
+        logits = self(x)
+        self.val_acc(logits, y)
+        self.val_f1(logits, y)
+        self.log("val_loss", self._loss(logits, y), prog_bar=True)
+        self.log("val_acc", self.val_acc, prog_bar=True)
+        self.log("val_f1", self.val_f1)
+
+    def configure_optimizers(self):
+        o = self.hparams.meta["config"]["optimizer"]
+        params, lr, wd = self.parameters(), o["lr"], o["weight_decay"]
+        opt = {
+            "adam": lambda: torch.optim.Adam(params, lr=lr, weight_decay=wd),
+            "adamw": lambda: torch.optim.AdamW(params, lr=lr, weight_decay=wd),
+            "sgd": lambda: torch.optim.SGD(params, lr=lr, weight_decay=wd, momentum=o["momentum"]),
+            "rmsprop": lambda: torch.optim.RMSprop(params, lr=lr, weight_decay=wd),
+        }[o["name"]]()
+        if o["scheduler"] == "cosine":
+            total = self.trainer.estimated_stepping_batches
+            sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, int(total)))
+            return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+        return opt
+
+
+def model_params(meta: dict) -> dict:
+    """Model constructor arguments: the config's params plus what the data fixes (input channels, classes)."""
+    params = dict(meta["config"]["model"].get("params", {}))
+    params.setdefault("in_channels", len(meta["example_info"]["channels"]))
+    params.setdefault("n_classes", len(meta["classes"]))
+    return params
+
+
+def build_meta(config: dict, example_info: dict, classes: list[str]) -> dict:
+    return {
+        "config": config,
+        "example_info": {k: example_info[k] for k in ("kind", "shape", "channels", "encodings", "config")
+                         if k in example_info},
+        "classes": classes,
+        "genotorch_version": genotorch.__version__,
+    }
+
+
+def load_classifier(path: str | Path, map_location: str = "cpu") -> tuple[nn.Module, dict]:
+    """The model (eval mode) and meta of a genotorch checkpoint.
+
+    Raises
+    ------
+    GenotorchError
+        Missing file, not a checkpoint, or a checkpoint not made by genotorch.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise GenotorchError(f"model checkpoint {path} does not exist: check --model")
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=False)
+    except Exception as e:  # noqa: BLE001 - torch raises many kinds for a bad file
+        raise GenotorchError(f"{path} is not a readable checkpoint ({type(e).__name__}): check --model") from None
+    meta = (ckpt.get("hyper_parameters") or {}).get("meta") if isinstance(ckpt, dict) else None
+    if not meta:
+        raise GenotorchError(f"{path} is not a genotorch checkpoint (no config/channels inside): check --model")
+    model = build_model(meta["config"]["model"]["name"], **model_params(meta))
+    state = {k[len("model."):]: v for k, v in ckpt["state_dict"].items() if k.startswith("model.")}
+    model.load_state_dict(state)
+    model.eval()
+    return model, meta
+
+
+def load_matching_weights(model: nn.Module, path: str | Path) -> tuple[list[str], list[str]]:
+    """Initialise ``model`` from another checkpoint's weights where names and shapes match (``--init-from``).
+
+    Returns
+    -------
+    (loaded, skipped): parameter names.
+    """
+    other, _ = load_classifier(path)
+    src = other.state_dict()
+    dst = model.state_dict()
+    loaded = [k for k, v in src.items() if k in dst and dst[k].shape == v.shape]
+    skipped = [k for k in dst if k not in loaded]
+    model.load_state_dict({**dst, **{k: src[k] for k in loaded}})
+    return loaded, skipped

@@ -1,0 +1,1 @@
+"""Variant calling stages: candidates, labels, make_examples, postprocess, evaluate."""

@@ -1,0 +1,156 @@
+"""Candidate variants from allele counts (DeepVariant's "very sensitive caller").
+
+For every reference position, the reads that pass the read filter (see :mod:`genotorch.io.alignments`) vote with
+their base (if its base quality >= ``min_base_quality``) or with an indel anchored there. An alternate allele is a
+candidate when its count >= ``min_count`` and its fraction of the reads at the position >= ``min_fraction`` (0.12
+for SNVs, 0.06 for indels: DeepVariant's defaults, ``VariantCallerOptions`` in its make_examples).
+
+Alleles are in VCF convention: ``pos`` is the 0-based position of the first REF base; indels carry the preceding
+reference base (the anchor). Each alternate allele is its own candidate; several at one position are merged back
+into one multi-allelic record by :mod:`genotorch.variants.postprocess`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Iterable
+
+import numpy as np
+
+from genotorch.encode.read_events import ReadEvents
+
+BASES = "ACGTN"
+_CODE = np.full(256, 4, dtype=np.int64)
+for _i, _b in enumerate("ACGT"):
+    _CODE[ord(_b)] = _i
+    _CODE[ord(_b.lower())] = _i
+
+
+@dataclass(frozen=True)
+class CandidateConfig:
+    """Thresholds of the allele counter (DeepVariant defaults). Qualities in phred."""
+
+    min_base_quality: int = 10
+    min_count_snps: int = 2
+    min_count_indels: int = 2
+    min_fraction_snps: float = 0.12
+    min_fraction_indels: float = 0.06
+    max_indel_length: int = 50
+
+
+@dataclass(frozen=True, order=True)
+class Candidate:
+    """One candidate alternate allele. ``pos`` 0-based; ``depth`` = reads with a counted base at ``pos``."""
+
+    contig: str
+    pos: int
+    ref: str
+    alt: str
+    depth: int
+    ref_count: int
+    alt_count: int
+
+    @property
+    def end(self) -> int:
+        return self.pos + len(self.ref)
+
+    @property
+    def is_snv(self) -> bool:
+        return len(self.ref) == 1 and len(self.alt) == 1
+
+    @property
+    def vaf(self) -> float:
+        return self.alt_count / self.depth if self.depth else 0.0
+
+
+@dataclass
+class AlleleCounts:
+    """Allele counts over ``[start, end)`` of ``contig``.
+
+    Attributes
+    ----------
+    bases: np.ndarray, shape=(end - start, 5), dtype=int64
+        Reads showing A, C, G, T, N at each position (bases below the quality threshold not counted).
+    indels: Counter of (pos, ref, alt) -> reads
+    """
+
+    contig: str
+    start: int
+    end: int
+    bases: np.ndarray
+    indels: Counter
+
+
+def count_alleles(
+    events: Iterable[ReadEvents], contig: str, start: int, end: int, ref_seq: str, ref_offset: int,
+    config: CandidateConfig,
+) -> AlleleCounts:
+    """Count alleles over ``[start, end)``.
+
+    Parameters
+    ----------
+    events: the reads (already filtered) as :class:`ReadEvents`
+    ref_seq: str
+        Upper-case reference bases starting at 0-based ``ref_offset``; must cover ``[start, end + max_indel_length]``.
+    """
+    length = end - start
+    keys: list[np.ndarray] = []
+    indels: Counter = Counter()
+    for ev in events:
+        inside = (ev.ref_pos >= start) & (ev.ref_pos < end)
+        if not inside.any():
+            continue
+        rp, qp = ev.ref_pos[inside], ev.read_pos[inside]
+        quals = ev.read.query_qualities
+        if quals is not None:
+            keep = np.asarray(quals, dtype=np.int64)[qp] >= config.min_base_quality
+            rp, qp = rp[keep], qp[keep]
+        seq = np.frombuffer(ev.read.query_sequence.encode(), dtype=np.uint8)
+        keys.append((rp - start) * 5 + _CODE[seq[qp]])
+        for anchor, _, bases, q in ev.insertions:
+            if start <= anchor < end and q >= config.min_base_quality and len(bases) <= config.max_indel_length:
+                r = ref_seq[anchor - ref_offset]
+                indels[(anchor, r, r + bases)] += 1
+        for anchor, n, _ in ev.deletions:
+            if start <= anchor < end and n <= config.max_indel_length:
+                r = ref_seq[anchor - ref_offset : anchor - ref_offset + n + 1]
+                indels[(anchor, r, r[0])] += 1
+    flat = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
+    counts = np.bincount(flat, minlength=length * 5).reshape(length, 5)
+    return AlleleCounts(contig, start, end, counts, indels)
+
+
+def find_candidates(counts: AlleleCounts, ref_seq: str, ref_offset: int, config: CandidateConfig) -> list[Candidate]:
+    """Candidates from allele counts, sorted by position then allele. Positions whose reference base is not
+    A/C/G/T are skipped."""
+    out: list[Candidate] = []
+    depth = counts.bases.sum(axis=1)
+    indel_reads_at = Counter()
+    for (pos, _, _), n in counts.indels.items():
+        indel_reads_at[pos] += n
+    # SNVs: vectorised thresholding, then a short Python loop over the hits
+    ref_codes = _CODE[np.frombuffer(ref_seq[counts.start - ref_offset : counts.end - ref_offset].encode(), np.uint8)]
+    alt_counts = counts.bases[:, :4].copy()
+    valid = ref_codes < 4
+    alt_counts[np.arange(len(ref_codes))[valid], ref_codes[valid]] = 0
+    frac_ok = alt_counts >= np.maximum(config.min_count_snps, config.min_fraction_snps * depth[:, None])
+    for i, b in zip(*np.nonzero(frac_ok & valid[:, None])):
+        pos = counts.start + int(i)
+        out.append(_candidate(counts, pos, BASES[ref_codes[i]], BASES[b], int(alt_counts[i, b]), ref_codes[i],
+                              indel_reads_at))
+    for (pos, ref, alt), n in counts.indels.items():
+        i = pos - counts.start
+        if ref_codes[i] >= 4 or "N" in ref or "N" in alt:
+            continue
+        if n >= config.min_count_indels and n >= config.min_fraction_indels * depth[i]:
+            out.append(_candidate(counts, pos, ref, alt, n, ref_codes[i], indel_reads_at))
+    out.sort(key=lambda c: (c.pos, len(c.ref), c.alt))
+    return out
+
+
+def _candidate(counts: AlleleCounts, pos: int, ref: str, alt: str, n: int, ref_code: int, indel_reads_at) -> Candidate:
+    i = pos - counts.start
+    d = int(counts.bases[i].sum())
+    ref_n = max(0, int(counts.bases[i, ref_code]) - indel_reads_at.get(pos, 0))
+    return Candidate(counts.contig, pos, ref, alt, max(d, n), ref_n, n)

@@ -1,0 +1,123 @@
+"""Calls vs truth, counted as hap.py does (Krusche et al. 2019, Nat Biotechnol 37:555, GA4GH benchmarking).
+
+* Both VCFs are split into alt alleles and normalised (trimmed, left-aligned on the reference).
+* Only calls with FILTER PASS (or '.') and a non-reference genotype count; truth records count when their
+  genotype is non-reference.
+* Only variants whose REF span lies inside the confident regions are counted.
+* An allele present in both with the same number of copies (het = 1, hom = 2) is a TP; present in both with a
+  different genotype, it counts as one FP and one FN; only in the calls: FP; only in the truth: FN.
+* SNP = REF and ALT of equal length (after normalisation); everything else is INDEL.
+
+precision = TP / (TP + FP), recall = TP / (TP + FN), F1 their harmonic mean.
+Contigs that differ only by a ``chr`` prefix are matched.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from genotorch.io.intervals import IntervalIndex, contig_alias, read_bed, strip_chr
+from genotorch.io.reference import Reference
+from genotorch.variants.alleles import genotype_copies, normalize_allele, variant_type
+from genotorch.variants.labels import check_vcf_matches_reference, open_vcf
+
+AlleleKey = tuple[str, int, str, str]
+
+
+@dataclass
+class Counts:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "precision": round(self.precision, 6), "recall": round(self.recall, 6),
+                "f1": round(self.f1, 6)}
+
+
+def vcf_alleles(path: str | Path, reference: Reference, confident: IntervalIndex, pass_only: bool,
+                flag: str) -> dict[AlleleKey, int]:
+    """Normalised alleles -> copies in the genotype of the first sample, inside confident regions."""
+    with open_vcf(path, "VCF", flag) as probe:
+        check_vcf_matches_reference(probe, reference, Path(path), flag)
+    vf = open_vcf(path, "VCF", flag)
+    out: dict[AlleleKey, int] = {}
+    for rec in vf:
+        if pass_only and rec.filter.keys() and list(rec.filter.keys()) != ["PASS"]:
+            continue
+        contig = contig_alias(rec.contig, reference.lengths)
+        if contig is None or not len(rec.samples):
+            continue
+        copies = genotype_copies(rec.samples[0].get("GT"))
+        for idx, n in copies.items():
+            alt = rec.alleles[idx]
+            if alt.startswith("<") or alt == "*":
+                continue
+            pos, ref, a = normalize_allele(rec.start, rec.ref, alt, lambda i: reference.fetch(contig, i, i + 1))
+            if confident.contains(contig, pos, pos + len(ref)):
+                key = (strip_chr(contig), pos, ref, a)
+                out[key] = max(out.get(key, 0), n)
+    return out
+
+
+def compare(calls: dict[AlleleKey, int], truth: dict[AlleleKey, int]) -> dict[str, Counts]:
+    """SNP / INDEL counts for two allele->copies maps."""
+    res = {"SNP": Counts(), "INDEL": Counts()}
+    for key in calls.keys() | truth.keys():
+        c = res[variant_type(key[2], key[3])]
+        in_calls, in_truth = key in calls, key in truth
+        if in_calls and in_truth:
+            if calls[key] == truth[key]:
+                c.tp += 1
+            else:
+                c.fp += 1
+                c.fn += 1
+        elif in_calls:
+            c.fp += 1
+        else:
+            c.fn += 1
+    return res
+
+
+def evaluate(calls_vcf: str, truth_vcf: str, confident_bed: str, reference: str) -> dict:
+    """Counts and metrics per type: ``{"SNP": {...}, "INDEL": {...}}``.
+
+    Raises
+    ------
+    GenotorchError
+        Missing/unreadable inputs or VCFs made on another reference build.
+    """
+    ref = Reference(reference)
+    confident = IntervalIndex(read_bed(confident_bed, ref.lengths))
+    truth = vcf_alleles(truth_vcf, ref, confident, pass_only=False, flag="--truth")
+    calls = vcf_alleles(calls_vcf, ref, confident, pass_only=True, flag="--calls")
+    return {k: v.as_dict() for k, v in compare(calls, truth).items()}
+
+
+def format_table(result: dict, title: str = "") -> str:
+    lines = [title] if title else []
+    lines.append(f"{'type':6s} {'TP':>6s} {'FP':>6s} {'FN':>6s} {'precision':>10s} {'recall':>8s} {'F1':>8s}")
+    for t in ("SNP", "INDEL"):
+        r = result[t]
+        lines.append(f"{t:6s} {r['tp']:6d} {r['fp']:6d} {r['fn']:6d} {r['precision']:10.4f} {r['recall']:8.4f} "
+                     f"{r['f1']:8.4f}")
+    return "\n".join(lines)
+
+
+def write_json(result: dict, path: str | Path) -> None:
+    Path(path).write_text(json.dumps(result, indent=2) + "\n")

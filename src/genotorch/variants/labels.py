@@ -1,0 +1,125 @@
+"""Genotype labels for candidates from a truth VCF and its confident regions (GIAB style).
+
+Label of a candidate allele = copies of that allele in the truth genotype: 0 = hom-ref, 1 = het, 2 = hom-alt.
+Alleles are compared after normalisation (:func:`genotorch.variants.alleles.normalize_allele`), truth records are
+split into their alt alleles, so ``1/2`` gives label 1 to each of its two alleles.
+Candidates whose REF span is not inside the confident regions get no label (-1) and are not used for training.
+
+Contig names that differ only by a ``chr`` prefix (truth ``20``, reads ``chr20``) are matched.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pysam
+
+from genotorch.errors import GenotorchError
+from genotorch.io.intervals import Interval, IntervalIndex, contig_alias, read_bed, strip_chr
+from genotorch.io.reference import Reference
+from genotorch.variants.alleles import genotype_copies, normalize_allele
+from genotorch.variants.candidates import Candidate
+
+NO_LABEL = -1
+
+
+def open_vcf(path: str | Path, what: str, flag: str) -> pysam.VariantFile:
+    path = Path(path)
+    if not path.exists():
+        raise GenotorchError(f"{what} {path} does not exist: check {flag}")
+    try:
+        return pysam.VariantFile(str(path))
+    except (OSError, ValueError) as e:
+        raise GenotorchError(f"{what} {path} cannot be read as VCF ({e}): check {flag}") from None
+
+
+def check_vcf_matches_reference(vf: pysam.VariantFile, reference: Reference, path: Path, flag: str,
+                                sample_records: int = 200) -> None:
+    """A VCF's contigs (when its header gives lengths) and the REF bases of its first records must match the
+    reference.
+
+    Raises
+    ------
+    GenotorchError
+        A contig length differs, or more than 10 % of the first ``sample_records`` REF alleles differ from the
+        reference (a VCF made on another build).
+    """
+    for name, contig in vf.header.contigs.items():
+        alias = contig_alias(name, reference.lengths)
+        if alias and contig.length and contig.length != reference.lengths[alias]:
+            raise GenotorchError(
+                f"{path}: contig {name} is {contig.length:,} bp but {alias} is {reference.lengths[alias]:,} bp in "
+                f"{reference.path}: {flag} was made on another reference build"
+            )
+    seen = bad = 0
+    for rec in vf.fetch() if vf.index is not None else vf:
+        alias = contig_alias(rec.contig, reference.lengths)
+        if alias is None:
+            continue
+        seq = reference.fetch(alias, rec.start, rec.start + len(rec.ref))
+        if set(seq) == {"N"}:
+            continue
+        seen += 1
+        bad += seq != rec.ref.upper()
+        if seen >= sample_records:
+            break
+    if seen and bad / seen > 0.1:
+        raise GenotorchError(
+            f"{path}: {bad} of the first {seen} REF alleles differ from {reference.path}: {flag} was made on "
+            f"another reference build"
+        )
+
+
+class TruthLabeler:
+    """Labels candidates against a truth VCF inside confident regions.
+
+    Parameters
+    ----------
+    truth_vcf: bgzipped, tabix-indexed VCF with one sample (the first is used)
+    confident_bed: BED of confident regions
+    reference: the reference the candidates were made on
+
+    Raises
+    ------
+    GenotorchError
+        Missing/unreadable files, no index, or a truth VCF made on another reference build.
+    """
+
+    def __init__(self, truth_vcf: str | Path, confident_bed: str | Path, reference: Reference):
+        self.path = Path(truth_vcf)
+        self.reference = reference
+        self._vf = open_vcf(self.path, "truth VCF", "--truth")
+        if self._vf.index is None:
+            raise GenotorchError(f"truth VCF {self.path} has no tabix index: run `tabix -p vcf {self.path}`")
+        check_vcf_matches_reference(self._vf, reference, self.path, "--truth")
+        self.confident = IntervalIndex(read_bed(confident_bed, reference.lengths))
+        self._contigs = {strip_chr(c): c for c in self._vf.header.contigs}
+
+    def truth_alleles(self, contig: str, start: int, end: int) -> dict[tuple[int, str, str], int]:
+        """Normalised truth alleles -> copies, for records overlapping ``[start, end)`` of a reference contig."""
+        name = self._contigs.get(strip_chr(contig))
+        if name is None:
+            return {}
+        base_at = lambda i: self.reference.fetch(contig, i, i + 1)  # noqa: E731
+        out: dict[tuple[int, str, str], int] = {}
+        for rec in self._vf.fetch(name, max(0, start), end):
+            sample = rec.samples[0] if len(rec.samples) else None
+            copies = genotype_copies(sample.get("GT") if sample is not None else None)
+            for idx, n in copies.items():
+                alt = rec.alleles[idx]
+                if alt.startswith("<") or alt == "*":
+                    continue
+                out[normalize_allele(rec.start, rec.ref, alt, base_at)] = n
+        return out
+
+    def labels_for(self, candidates: list[Candidate], chunk: Interval, pad: int = 200) -> list[int]:
+        """Labels for the candidates of one chunk (truth fetched once for the chunk +/- ``pad`` bp)."""
+        truth = self.truth_alleles(chunk.contig, chunk.start - pad, chunk.end + pad)
+        base_at = lambda i: self.reference.fetch(chunk.contig, i, i + 1)  # noqa: E731
+        out = []
+        for c in candidates:
+            if not self.confident.contains(c.contig, c.pos, c.end):
+                out.append(NO_LABEL)
+                continue
+            out.append(truth.get(normalize_allele(c.pos, c.ref, c.alt, base_at), 0))
+        return out
