@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import List, Optional
@@ -10,6 +9,7 @@ from typing import List, Optional
 import typer
 
 from genotorch.cli.common import chunk_progress, console, user_errors
+from genotorch.encode.pileup import DEFAULT_CHANNELS as DEFAULT_CHANNEL_NAMES
 
 CONTIG_RULE = ("Contig names that differ only by a 'chr' prefix (truth '20', reads 'chr20') are matched; "
                "no other renaming is done.")
@@ -35,6 +35,7 @@ def make_examples_cmd(
     min_fraction_indels: float = typer.Option(0.06, help="Min alt fraction for an indel candidate."),
     min_count: int = typer.Option(2, help="Min reads supporting an alt allele."),
     seed: int = typer.Option(2101079370, help="Seed of the read downsampling above H-5 reads."),
+    channels: str = typer.Option(",".join(DEFAULT_CHANNEL_NAMES), help="Comma-separated pileup channels, in order."),
 ):
     """Find candidate variants and write their pileup tensors (and genotype labels) to HDF5."""
     from genotorch.encode.pileup import PileupConfig
@@ -46,7 +47,8 @@ def make_examples_cmd(
         candidates=CandidateConfig(min_base_quality=min_base_quality, min_count_snps=min_count,
                                    min_count_indels=min_count, min_fraction_snps=min_fraction_snps,
                                    min_fraction_indels=min_fraction_indels),
-        pileup=PileupConfig(height=height, width=width, min_base_quality=min_base_quality, seed=seed),
+        pileup=PileupConfig(height=height, width=width, min_base_quality=min_base_quality, seed=seed,
+                            channels=tuple(c.strip() for c in channels.split(",") if c.strip())),
     )
     inputs = Inputs(str(ref), str(reads), str(truth) if truth else None, str(confident) if confident else None)
     t0 = time.perf_counter()
@@ -110,6 +112,3 @@ def evaluate_cmd(
         write_json(result, json_out)
     return result
 
-
-def dump(obj) -> str:
-    return json.dumps(obj, indent=2)

@@ -207,6 +207,7 @@ def select_reads(reads: list[EncodedRead], contig: str, pos: int, end: int, conf
         if 0 <= j < len(r.drawn) and r.drawn[j] and r.qual[j] < config.min_base_quality:
             continue
         chosen.append(r)
+    chosen.sort(key=lambda r: r.sort_key)  # sample from a canonical order: the result must not depend on input order
     if len(chosen) > config.max_reads:
         rng = np.random.default_rng([config.seed, zlib.crc32(contig.encode()), pos])
         keep = np.sort(rng.choice(len(chosen), size=config.max_reads, replace=False))

@@ -60,7 +60,7 @@ def quality_fields(probs: Sequence[float], called: int) -> tuple[int, float, lis
     """GQ, QUAL and PL from genotype probabilities (index 0 = hom-ref) and the called index."""
     p = np.clip(np.asarray(probs, dtype=np.float64), MIN_PROB, 1.0)
     p = p / p.sum()
-    gq = int(min(MAX_GQ, round(phred(1.0 - p[called]))))
+    gq = int(min(MAX_GQ, round(phred(p.sum() - p[called]))))  # 1 - P(GT), summed for precision near 1
     qual = round(min(MAX_QUAL, phred(p[0])), 1)
     raw = [int(round(phred(x))) for x in p]
     pl = [x - min(raw) for x in raw]

@@ -1,0 +1,63 @@
+"""Small builders for synthetic reads and files (DeepVariant/Nucleus style: ``make_read('ACGT', start=10, ...)``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pysam
+
+CONTIG = "chrT"
+
+
+def make_header(contigs: dict[str, int] | None = None) -> pysam.AlignmentHeader:
+    contigs = contigs or {CONTIG: 1000}
+    return pysam.AlignmentHeader.from_dict({
+        "HD": {"VN": "1.6", "SO": "coordinate"},
+        "SQ": [{"SN": k, "LN": v} for k, v in contigs.items()],
+        "RG": [{"ID": "rg1", "SM": "SYNTH"}],
+    })
+
+
+_HEADER = make_header()
+
+
+def make_read(seq: str, start: int, cigar: str | None = None, quals=None, mapq: int = 60, reverse: bool = False,
+              name: str = "r", tlen: int = 300, read1: bool = True, flag_extra: int = 0,
+              header: pysam.AlignmentHeader | None = None) -> pysam.AlignedSegment:
+    """An aligned read at 0-based ``start`` on ``chrT``; ``cigar`` defaults to all-match; ``quals`` to 30 each."""
+    r = pysam.AlignedSegment(header or _HEADER)
+    r.query_name = name
+    r.query_sequence = seq
+    r.reference_id = 0
+    r.reference_start = start
+    r.cigarstring = cigar or f"{len(seq)}M"
+    r.mapping_quality = mapq
+    r.flag = 0x1 | (0x40 if read1 else 0x80) | (0x10 if reverse else 0) | 0x2 | flag_extra
+    r.template_length = tlen
+    r.query_qualities = pysam.qualitystring_to_array("".join(chr(33 + q) for q in (quals or [30] * len(seq))))
+    return r
+
+
+def write_fasta(path: Path, contigs: dict[str, str]) -> Path:
+    """Plain FASTA + .fai index."""
+    with open(path, "w") as fh:
+        for name, seq in contigs.items():
+            fh.write(f">{name}\n")
+            for i in range(0, len(seq), 60):
+                fh.write(seq[i : i + 60] + "\n")
+    pysam.faidx(str(path))
+    return path
+
+
+def write_bam(path: Path, reads: list[pysam.AlignedSegment], header: pysam.AlignmentHeader | None = None,
+              index: bool = True) -> Path:
+    """Sorted BAM (+ .bai unless ``index=False``)."""
+    unsorted = path.with_suffix(".unsorted.bam")
+    with pysam.AlignmentFile(str(unsorted), "wb", header=header or _HEADER) as out:
+        for r in reads:
+            out.write(r)
+    pysam.sort("-o", str(path), str(unsorted))
+    unsorted.unlink()
+    if index:
+        pysam.index(str(path))
+    return path

@@ -1,0 +1,77 @@
+"""Normalisation, genotype quality arithmetic, multi-allelic merging, hap.py-style counting."""
+
+import math
+
+import numpy as np
+import pytest
+
+from genotorch.variants.alleles import normalize_allele
+from genotorch.variants.candidates import Candidate
+from genotorch.variants.evaluate import compare
+from genotorch.variants.postprocess import postprocess, quality_fields
+
+REF = "GGGCAAAAT"  # 0-based: C at 3, A-run at 4..7
+
+
+def base_at(i):
+    return REF[i]
+
+
+def test_left_align_deletion_in_homopolymer():
+    # deleting the last A of the run (written at 6 as AA>A) left-aligns to the anchor C at 3: CA>C
+    assert normalize_allele(6, "AA", "A", base_at) == (3, "CA", "C")
+
+
+def test_trim_shared_bases_and_keep_snv():
+    assert normalize_allele(3, "CAAA", "TAAA", base_at) == (3, "C", "T")
+    assert normalize_allele(4, "A", "G", base_at) == (4, "A", "G")
+    assert normalize_allele(7, "A", "AA", base_at) == (3, "C", "CA")
+
+
+def test_quality_fields_match_deepvariant_definitions():
+    p = [0.01, 0.98, 0.01]
+    gq, qual, pl = quality_fields(p, 1)
+    assert gq == round(-10 * math.log10(0.02)) == 17
+    assert qual == 20.0  # -10 log10(0.01)
+    assert pl == [20 - 0, 0, 20 - 0]  # round(-10 log10 p) minus its minimum
+    gq, qual, _ = quality_fields([1.0, 0.0, 0.0], 0)
+    assert gq == 99 and qual == 0.0
+
+
+def c(pos, ref, alt, depth=30, rc=15, ac=15):
+    return Candidate("chr1", pos, ref, alt, depth, rc, ac)
+
+
+def test_postprocess_filters_and_fields():
+    recs = postprocess([c(10, "A", "G"), c(20, "C", "T")], np.array([[0.9, 0.08, 0.02], [0.001, 0.009, 0.99]]))
+    assert [r.gt for r in recs] == [(0, 0), (1, 1)]
+    assert [r.filter for r in recs] == ["RefCall", "PASS"]
+    assert recs[1].ad == [15, 15] and recs[1].vaf == [0.5] and recs[1].gq == 20
+
+
+def test_two_alts_become_one_multiallelic_record():
+    cands = [c(10, "AT", "A", ac=12), c(10, "A", "G", ac=14)]
+    probs = np.array([[0.02, 0.96, 0.02], [0.01, 0.97, 0.02]])
+    (rec,) = postprocess(cands, probs)
+    assert (rec.ref, rec.alts, rec.gt) == ("AT", ["GT", "A"], (1, 2))  # REF the longer one, SNV padded to it
+    assert rec.ad == [15, 14, 12] and len(rec.pl) == 6
+
+
+def test_two_alts_one_likely_gives_biallelic():
+    cands = [c(10, "A", "C"), c(10, "A", "G")]
+    (rec,) = postprocess(cands, np.array([[0.97, 0.02, 0.01], [0.01, 0.01, 0.98]]))
+    assert (rec.alts, rec.gt) == (["G"], (1, 1))
+
+
+def test_postprocess_rejects_wrong_shape():
+    with pytest.raises(ValueError):
+        postprocess([c(10, "A", "G")], np.zeros((2, 3)))
+
+
+def test_compare_counts_like_happy():
+    truth = {("1", 10, "A", "G"): 1, ("1", 20, "C", "CT"): 2, ("1", 30, "G", "T"): 1}
+    calls = {("1", 10, "A", "G"): 1, ("1", 20, "C", "CT"): 1, ("1", 40, "T", "A"): 2}
+    r = compare(calls, truth)
+    assert (r["SNP"].tp, r["SNP"].fp, r["SNP"].fn) == (1, 1, 1)
+    assert (r["INDEL"].tp, r["INDEL"].fp, r["INDEL"].fn) == (0, 1, 1)  # right allele, wrong genotype
+    assert r["SNP"].f1 == pytest.approx(0.5)

@@ -1,0 +1,50 @@
+import pytest
+
+from genotorch.config import TrainConfig, load_train_config
+from genotorch.errors import GenotorchError
+from genotorch.io.intervals import Interval, IntervalIndex, match_contig, parse_region, read_bed, shard_intervals
+
+LENGTHS = {"chr20": 63_025_520}
+
+
+def test_parse_region_is_one_based_closed():
+    assert parse_region("chr20:10,000,001-10,100,000", LENGTHS) == Interval("chr20", 10_000_000, 10_100_000)
+    assert parse_region("20:5-5", LENGTHS) == Interval("chr20", 4, 5)  # chr prefix matched
+    assert parse_region("chr20", LENGTHS) == Interval("chr20", 0, 63_025_520)
+
+
+@pytest.mark.parametrize("text,msg", [
+    ("chr20:70000000-70000100", "is 63,025,520 bp long"),
+    ("chr21:1-10", "not in the reference"),
+    ("chr20:10-5", "start must be"),
+    ("chr20:a-b", "not of the form"),
+])
+def test_parse_region_errors(text, msg):
+    with pytest.raises(GenotorchError, match=msg):
+        parse_region(text, LENGTHS)
+
+
+def test_bed_merge_index_and_shards(tmp_path):
+    bed = tmp_path / "a.bed"
+    bed.write_text("track name=x\n20\t100\t200\n20\t150\t300\nchrUn\t1\t5\n")
+    ivs = read_bed(bed, LENGTHS)
+    assert ivs == [Interval("chr20", 100, 300)]
+    idx = IntervalIndex(ivs)
+    assert idx.contains("20", 100) and idx.contains("chr20", 290, 300) and not idx.contains("chr20", 290, 301)
+    assert shard_intervals(ivs, 80) == [Interval("chr20", 100, 180), Interval("chr20", 180, 260),
+                                        Interval("chr20", 260, 300)]
+    assert match_contig("chrM", ["M", "1"]) == "M"
+
+
+def test_train_config_rejects_unknown_and_bad_values(tmp_path):
+    p = tmp_path / "c.yaml"
+    p.write_text("trainer:\n  max_epoch: 3\n")
+    with pytest.raises(GenotorchError, match="unknown key.*trainer.max_epoch"):
+        load_train_config(p)
+    p.write_text("optimizer:\n  name: adamm\n")
+    with pytest.raises(GenotorchError, match="optimizer.name"):
+        load_train_config(p)
+    p.write_text("data:\n  train: a.h5\n  batch_size: 8\ntrainer: {max_epochs: '4'}\n")
+    cfg = load_train_config(p)
+    assert cfg.data.train == ("a.h5",) and cfg.data.batch_size == 8 and cfg.trainer.max_epochs == 4
+    assert isinstance(cfg, TrainConfig) and cfg.to_dict()["data"]["train"] == ["a.h5"]
