@@ -34,8 +34,8 @@ def test_quality_fields_match_deepvariant_definitions():
     assert gq == round(-10 * math.log10(0.02)) == 17
     assert qual == 20.0  # -10 log10(0.01)
     assert pl == [20 - 0, 0, 20 - 0]  # round(-10 log10 p) minus its minimum
-    gq, qual, _ = quality_fields([1.0, 0.0, 0.0], 0)
-    assert gq == 99 and qual == 0.0
+    gq, qual, _ = quality_fields([1.0, 0.0, 0.0], 0)  # probabilities are floored at 1e-10
+    assert gq == round(-10 * math.log10(2e-10)) == 97 and qual == 0.0
 
 
 def c(pos, ref, alt, depth=30, rc=15, ac=15):
