@@ -1,0 +1,153 @@
+"""make-examples -> train -> call -> evaluate on the real NA12878 slice in data/demo."""
+
+import shutil
+import subprocess
+
+import h5py
+import numpy as np
+import pysam
+import pytest
+import torch
+
+from genotorch.config import from_dict, TrainConfig
+from genotorch.io.examples import read_example_info, read_variants
+from genotorch.train.module import load_classifier
+from genotorch.train.run import train
+from genotorch.variants.call import call_variants
+from genotorch.variants.evaluate import evaluate
+from genotorch.variants.make_examples import Inputs, MakeExamplesConfig, make_examples
+
+SMALL = MakeExamplesConfig(chunk_bp=5_000)
+
+
+@pytest.fixture(scope="session")
+def train_examples(demo, tmp_path_factory):
+    out = tmp_path_factory.mktemp("ex") / "train.h5"
+    make_examples(Inputs(str(demo.ref), str(demo.bam), str(demo.truth), str(demo.train_bed)), out, SMALL,
+                  ["chr20:10010532-10040000"])
+    return out
+
+
+def tiny_config(out_dir, train_h5, **trainer):
+    return from_dict(TrainConfig, {
+        "output_dir": str(out_dir), "seed": 1,
+        "data": {"train": [str(train_h5)], "val": [str(train_h5)], "batch_size": 16, "balance": "sampler"},
+        "model": {"name": "pileup_resnet", "params": {"widths": [8, 16], "dropout": 0.0}},
+        "trainer": {"max_epochs": 1, "max_steps": 3, "val_every_n_steps": 2, "limit_val_batches": 2,
+                    "checkpoint_every_n_steps": 2, **trainer},
+    })
+
+
+@pytest.fixture(scope="session")
+def model(train_examples, tmp_path_factory):
+    res = train(tiny_config(tmp_path_factory.mktemp("run"), train_examples), progress_bar=False)
+    return res
+
+
+def test_examples_file_contract(train_examples):
+    info = read_example_info(train_examples)
+    assert info["shape"] == [7, 100, 221] and info["center_column"] == 110
+    assert info["channels"][0] == "read_base" and info["config"]["candidates"]["min_fraction_snps"] == 0.12
+    assert (train_examples.parent / "train.h5.example_info.json").exists()
+    with h5py.File(train_examples) as h5:
+        assert h5["pileups"].dtype == np.uint8 and h5["pileups"].shape[0] == info["n_examples"]
+        labels = h5["labels"][:]
+        ref_rows = h5["pileups"][:, 0, :5, 110]
+    assert set(labels.tolist()) <= {0, 1, 2} and labels.min() >= 0  # whole region inside the given BED
+    v = read_variants(train_examples)
+    assert (np.diff(v["pos"]) >= 0).all()
+    colours = {"A": 250, "C": 30, "G": 180, "T": 100}
+    assert all((ref_rows[k] == colours[r[0]]).all() for k, r in enumerate(v["ref"]))  # REF base at centre column
+
+
+def test_output_same_for_any_number_of_workers(demo, tmp_path):
+    inputs = Inputs(str(demo.ref), str(demo.bam))
+    a = make_examples(inputs, tmp_path / "a.h5", SMALL, ["chr20:10000001-10020000"], workers=1)
+    b = make_examples(inputs, tmp_path / "b.h5", SMALL, ["chr20:10000001-10020000"], workers=2)
+    assert a["n_examples"] == b["n_examples"] > 50
+    with h5py.File(tmp_path / "a.h5") as ha, h5py.File(tmp_path / "b.h5") as hb:
+        assert np.array_equal(ha["pileups"][:], hb["pileups"][:])
+    assert all(np.array_equal(x, y) for x, y in zip(read_variants(tmp_path / "a.h5").values(),
+                                                    read_variants(tmp_path / "b.h5").values()))
+    # shards 0/2 and 1/2 together hold exactly the examples of the whole run
+    s0 = make_examples(inputs, tmp_path / "s0.h5", SMALL, ["chr20:10000001-10020000"], shard="0/2")
+    s1 = make_examples(inputs, tmp_path / "s1.h5", SMALL, ["chr20:10000001-10020000"], shard="1/2")
+    assert s0["n_examples"] + s1["n_examples"] == a["n_examples"]
+
+
+def test_labels_in_confident_regions_match_truth(demo, tmp_path):
+    out = tmp_path / "conf.h5"
+    make_examples(Inputs(str(demo.ref), str(demo.bam), str(demo.truth), str(demo.confident)), out,
+                  regions=[str(demo.confident)])
+    with h5py.File(out) as h5:
+        labels = h5["labels"][:]
+    v = read_variants(out)
+    truth = {}
+    with pysam.VariantFile(str(demo.truth)) as vf:
+        for rec in vf.fetch("chr20", 10_000_846, 10_010_531):
+            truth[(rec.start, rec.ref, rec.alts[0])] = sum(a > 0 for a in rec.samples[0]["GT"])
+    found = {(int(p), r, a): int(lab) for p, r, a, lab in zip(v["pos"], v["ref"], v["alt"], labels)}
+    hits = [k for k in truth if k in found]
+    assert len(hits) >= 47  # of the 49 truth variants in the BED (DeepVariant's labeler matched 48)
+    assert all(found[k] == truth[k] for k in hits)
+    assert all(lab == 0 for k, lab in found.items() if k not in truth)
+
+
+def test_checkpoint_carries_what_inference_needs(model):
+    net, meta = load_classifier(model.last_checkpoint)
+    assert meta["example_info"]["channels"][:2] == ["read_base", "base_quality"]
+    assert meta["genotorch_version"] and meta["config"]["model"]["name"] == "pileup_resnet"
+    assert model.global_step == 3 and model.best_checkpoint.exists()
+    x = torch.zeros(2, 7, 100, 221, dtype=torch.uint8)
+    assert net(x).shape == (2, 3)
+    assert (model.last_checkpoint.parent.parent / "logs" / "metrics.csv").exists()
+    assert (model.last_checkpoint.parent.parent / "curves.png").stat().st_size > 1000
+
+
+def test_resume_continues_step_and_init_from_loads_weights(model, train_examples, tmp_path):
+    run = tmp_path / "resumed"
+    res = train(tiny_config(run, train_examples, max_steps=5, max_epochs=5), resume=str(model.last_checkpoint), progress_bar=False)
+    assert res.global_step == 5  # 3 steps before, 2 more
+    init = train(tiny_config(tmp_path / "init", train_examples, max_steps=1), init_from=str(model.last_checkpoint),
+                 progress_bar=False)
+    assert init.global_step == 1
+
+
+def test_call_writes_vcf_that_pysam_and_bcftools_read(demo, model, tmp_path):
+    out = tmp_path / "calls.vcf.gz"
+    stats = call_variants(str(demo.ref), str(demo.bam), str(model.last_checkpoint), str(out),
+                          ["chr20:10000001-10010000"])
+    assert out.exists() and (tmp_path / "calls.vcf.gz.tbi").exists()
+    with pysam.VariantFile(str(out)) as vf:
+        assert list(vf.header.samples) == ["NA12878"]
+        assert vf.header.contigs["chr20"].length == 63_025_520
+        recs = list(vf.fetch("chr20", 10_000_000, 10_010_000))
+    assert len(recs) == stats["records"] > 50
+    assert set(recs[0].format.keys()) == {"GT", "GQ", "DP", "AD", "VAF", "PL"}
+    assert all(r.filter.keys()[0] in ("PASS", "RefCall", "LowQual") for r in recs)
+    if shutil.which("bcftools"):
+        n = subprocess.run(["bcftools", "view", "-H", str(out)], capture_output=True, text=True, check=True)
+        assert len(n.stdout.splitlines()) == len(recs)
+
+
+def test_region_without_reads_gives_valid_empty_vcf(demo, model, tmp_path):
+    out = tmp_path / "empty.vcf.gz"
+    stats = call_variants(str(demo.ref), str(demo.bam), str(model.last_checkpoint), str(out), ["chr20:1-5000"])
+    assert stats["records"] == 0
+    with pysam.VariantFile(str(out)) as vf:
+        assert list(vf) == [] and "chr20" in vf.header.contigs
+
+
+def test_evaluate_truth_against_itself(demo):
+    r = evaluate(str(demo.truth), str(demo.truth), str(demo.confident), str(demo.ref))
+    assert (r["SNP"]["tp"], r["SNP"]["fp"], r["SNP"]["fn"]) == (45, 0, 0)
+    assert (r["INDEL"]["tp"], r["INDEL"]["fp"], r["INDEL"]["fn"]) == (4, 0, 0)
+
+
+def test_cram_gives_the_same_examples_as_bam(demo, shared, tmp_path):
+    cram = shared / "variants/hg001_illumina_grch37/NA12878_S1.chr20.10_10p1mb.cram"
+    a = make_examples(Inputs(str(demo.ref), str(demo.bam)), tmp_path / "bam.h5", SMALL, ["chr20:10000001-10005000"])
+    b = make_examples(Inputs(str(demo.ref), str(cram)), tmp_path / "cram.h5", SMALL, ["chr20:10000001-10005000"])
+    assert a["n_examples"] == b["n_examples"] > 0
+    with h5py.File(tmp_path / "bam.h5") as ha, h5py.File(tmp_path / "cram.h5") as hb:
+        assert np.array_equal(ha["pileups"][:], hb["pileups"][:])
