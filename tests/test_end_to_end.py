@@ -11,7 +11,7 @@ import torch
 
 from genotorch.config import from_dict, TrainConfig
 from genotorch.io.examples import read_example_info, read_variants
-from genotorch.train.module import load_classifier
+from genotorch.models.checkpoint import load_classifier
 from genotorch.train.run import train
 from genotorch.variants.call import call_variants
 from genotorch.variants.evaluate import evaluate

@@ -3,12 +3,10 @@ and macro F1 (torchmetrics), optimiser and scheduler from the config.
 
 The checkpoint's ``hyper_parameters`` carry ``meta``: the resolved config, the example info (channels, shape,
 encodings), the class names and the genotorch version, so a checkpoint alone is enough for inference
-(:func:`load_classifier`).
+(:func:`genotorch.models.checkpoint.load_classifier`, which needs no Lightning).
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import lightning as L
 import torch
@@ -16,7 +14,7 @@ import torchmetrics
 from torch import nn
 
 import genotorch
-from genotorch.errors import GenotorchError
+from genotorch.models.checkpoint import model_params
 from genotorch.models.registry import build_model
 
 
@@ -72,14 +70,6 @@ class Classifier(L.LightningModule):
         return opt
 
 
-def model_params(meta: dict) -> dict:
-    """Model constructor arguments: the config's params plus what the data fixes (input channels, classes)."""
-    params = dict(meta["config"]["model"].get("params", {}))
-    params.setdefault("in_channels", len(meta["example_info"]["channels"]))
-    params.setdefault("n_classes", len(meta["classes"]))
-    return params
-
-
 def build_meta(config: dict, example_info: dict, classes: list[str]) -> dict:
     return {
         "config": config,
@@ -88,44 +78,3 @@ def build_meta(config: dict, example_info: dict, classes: list[str]) -> dict:
         "classes": classes,
         "genotorch_version": genotorch.__version__,
     }
-
-
-def load_classifier(path: str | Path, map_location: str = "cpu") -> tuple[nn.Module, dict]:
-    """The model (eval mode) and meta of a genotorch checkpoint.
-
-    Raises
-    ------
-    GenotorchError
-        Missing file, not a checkpoint, or a checkpoint not made by genotorch.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise GenotorchError(f"model checkpoint {path} does not exist: check --model")
-    try:
-        ckpt = torch.load(path, map_location=map_location, weights_only=False)
-    except Exception as e:  # noqa: BLE001 - torch raises many kinds for a bad file
-        raise GenotorchError(f"{path} is not a readable checkpoint ({type(e).__name__}): check --model") from None
-    meta = (ckpt.get("hyper_parameters") or {}).get("meta") if isinstance(ckpt, dict) else None
-    if not meta:
-        raise GenotorchError(f"{path} is not a genotorch checkpoint (no config/channels inside): check --model")
-    model = build_model(meta["config"]["model"]["name"], **model_params(meta))
-    state = {k[len("model."):]: v for k, v in ckpt["state_dict"].items() if k.startswith("model.")}
-    model.load_state_dict(state)
-    model.eval()
-    return model, meta
-
-
-def load_matching_weights(model: nn.Module, path: str | Path) -> tuple[list[str], list[str]]:
-    """Initialise ``model`` from another checkpoint's weights where names and shapes match (``--init-from``).
-
-    Returns
-    -------
-    (loaded, skipped): parameter names.
-    """
-    other, _ = load_classifier(path)
-    src = other.state_dict()
-    dst = model.state_dict()
-    loaded = [k for k, v in src.items() if k in dst and dst[k].shape == v.shape]
-    skipped = [k for k in dst if k not in loaded]
-    model.load_state_dict({**dst, **{k: src[k] for k in loaded}})
-    return loaded, skipped

@@ -19,7 +19,8 @@ from genotorch.config import TrainConfig, dump_yaml
 from genotorch.data.pileups import PileupDataModule, class_weights
 from genotorch.errors import GenotorchError
 from genotorch.train.callbacks import CurvePlotter
-from genotorch.train.module import Classifier, build_meta, load_matching_weights
+from genotorch.models.checkpoint import load_matching_weights
+from genotorch.train.module import Classifier, build_meta
 
 GENOTYPE_CLASSES = ["hom-ref", "het", "hom-alt"]
 

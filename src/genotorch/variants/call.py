@@ -21,7 +21,7 @@ from genotorch.io.alignments import sample_name
 from genotorch.io.examples import check_compatible, read_example_info, read_variants
 from genotorch.io.reference import Reference
 from genotorch.io.variants import write_vcf
-from genotorch.train.module import load_classifier
+from genotorch.models.checkpoint import load_classifier
 from genotorch.variants.candidates import Candidate
 from genotorch.variants.make_examples import (
     ChunkProcessor, Inputs, MakeExamplesConfig, iter_chunk_results, parse_shard, plan_chunks, resolve_regions,
