@@ -159,8 +159,7 @@ def encode_read(ev: ReadEvents, ref_seq: str, ref_offset: int, config: PileupCon
         _draw_anchor(planes, qual, anchor - start, quals[first])
     for anchor, _, anchor_read_i in ev.deletions:
         _draw_anchor(planes, qual, anchor - start, quals[anchor_read_i])
-    planes[1] = _scale(qual, config.base_quality_cap)
-    planes[1][~drawn] = 0
+    planes[1] = _scale(qual, config.base_quality_cap)  # undrawn columns have quality 0 -> 0
     mate = 0 if (read.is_read1 or not read.is_paired) else 1
     read_level = {
         "mapping_quality": int(_scale(read.mapping_quality, config.mapping_quality_cap)),

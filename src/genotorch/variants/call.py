@@ -67,7 +67,7 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
     chunks = plan_chunks(region_list, me_config, parse_shard(None))
     records: list[CallRecord] = []
     n_cand = 0
-    for k, res in enumerate(iter_chunk_results(inputs, chunks, me_config, workers), 1):
+    for k, res in enumerate(iter_chunk_results(inputs, chunks, me_config, workers, probe), 1):
         probs = predict_probs(model, res.pileups, batch_size, device)
         records.extend(postprocess(res.candidates, probs, min_qual))
         n_cand += len(res.candidates)

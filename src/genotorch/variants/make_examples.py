@@ -9,7 +9,6 @@ same whatever the number of workers.
 from __future__ import annotations
 
 import dataclasses
-import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,10 +167,10 @@ def plan_chunks(regions: Sequence[Interval], config: MakeExamplesConfig, shard: 
 
 
 def iter_chunk_results(inputs: Inputs, chunks: Sequence[Interval], config: MakeExamplesConfig,
-                       workers: int = 1) -> Iterator[ChunkResult]:
-    """Chunk results in chunk order, from ``workers`` processes (1 = in this process)."""
+                       workers: int = 1, processor: ChunkProcessor | None = None) -> Iterator[ChunkResult]:
+    """Chunk results in chunk order, from ``workers`` processes (1 = in this process, reusing ``processor``)."""
     if workers <= 1 or len(chunks) <= 1:
-        proc = ChunkProcessor(inputs, config)
+        proc = processor or ChunkProcessor(inputs, config)
         for c in chunks:
             yield proc(c)
         return
@@ -242,13 +241,10 @@ def make_examples(inputs: Inputs, output: str | Path, config: MakeExamplesConfig
     info = example_info(config, inputs, region_list, sample_name(probe.alignments))
     info["shard"] = shard or "0/1"
     with ExampleWriter(output, info) as writer:
-        for k, res in enumerate(iter_chunk_results(inputs, chunks, config, workers), 1):
+        for k, res in enumerate(iter_chunk_results(inputs, chunks, config, workers, probe), 1):
             writer.append(res.pileups, res.labels, res.candidates)
             if progress:
                 progress(k, len(chunks), writer.n)
     info.update(writer.info)
     return info
 
-
-def default_workers() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
