@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pysam
 
+from genotorch.config import TrainConfig, from_dict
+from genotorch.variants.make_examples import MakeExamplesConfig
+
 CONTIG = "chrT"
 
 
@@ -61,3 +64,17 @@ def write_bam(path: Path, reads: list[pysam.AlignedSegment], header: pysam.Align
     if index:
         pysam.index(str(path))
     return path
+
+
+SMALL = MakeExamplesConfig(chunk_bp=5_000)  # several chunks even on short regions
+
+
+def tiny_config(out_dir, train_h5, **trainer) -> TrainConfig:
+    """A training config that runs a few steps of a very small pileup CNN (train and validate on ``train_h5``)."""
+    return from_dict(TrainConfig, {
+        "output_dir": str(out_dir), "seed": 1,
+        "data": {"train": [str(train_h5)], "val": [str(train_h5)], "batch_size": 16, "balance": "sampler"},
+        "model": {"name": "pileup_resnet", "params": {"widths": [8, 16], "dropout": 0.0}},
+        "trainer": {"max_epochs": 1, "max_steps": 3, "val_every_n_steps": 2, "limit_val_batches": 2,
+                    "checkpoint_every_n_steps": 2, **trainer},
+    })

@@ -3,7 +3,6 @@
 import shutil
 
 import pysam
-import pytest
 from builders import write_fasta
 from typer.testing import CliRunner
 
@@ -77,8 +76,7 @@ def test_truth_vcf_from_another_build(demo, tmp_path):
     assert not (tmp_path / "x.h5").exists()
 
 
-def test_model_channels_do_not_match_examples(demo, tmp_path, request):
-    model = request.getfixturevalue("model")
+def test_model_channels_do_not_match_examples(demo, tmp_path, model):
     ex = tmp_path / "six.h5"
     code, _ = run(*make_examples_args(demo, ex, **{"--channels": "read_base,base_quality,mapping_quality,strand,"
                                                                   "read_supports_variant,base_differs_from_ref"}))
@@ -109,15 +107,3 @@ def test_help_states_the_contig_rule():
     code, msg = run("make-examples", "--help")
     assert code == 0 and "chr' prefix" in msg
 
-
-@pytest.fixture(scope="module")
-def model(demo, tmp_path_factory):
-    from test_end_to_end import SMALL, tiny_config
-
-    from genotorch.train.run import train
-    from genotorch.variants.make_examples import Inputs, make_examples
-
-    d = tmp_path_factory.mktemp("m")
-    make_examples(Inputs(str(demo.ref), str(demo.bam), str(demo.truth), str(demo.train_bed)), d / "t.h5", SMALL,
-                  ["chr20:10010532-10020000"])
-    return train(tiny_config(d / "run", d / "t.h5", max_steps=1), progress_bar=False)

@@ -8,41 +8,14 @@ import numpy as np
 import pysam
 import pytest
 import torch
+from builders import SMALL, tiny_config
 
-from genotorch.config import from_dict, TrainConfig
 from genotorch.io.examples import read_example_info, read_variants
 from genotorch.models.checkpoint import load_classifier
 from genotorch.train.run import train
 from genotorch.variants.call import call_variants
 from genotorch.variants.evaluate import evaluate
-from genotorch.variants.make_examples import Inputs, MakeExamplesConfig, make_examples
-
-SMALL = MakeExamplesConfig(chunk_bp=5_000)
-
-
-@pytest.fixture(scope="session")
-def train_examples(demo, tmp_path_factory):
-    out = tmp_path_factory.mktemp("ex") / "train.h5"
-    make_examples(Inputs(str(demo.ref), str(demo.bam), str(demo.truth), str(demo.train_bed)), out, SMALL,
-                  ["chr20:10010532-10040000"])
-    return out
-
-
-def tiny_config(out_dir, train_h5, **trainer):
-    return from_dict(TrainConfig, {
-        "output_dir": str(out_dir), "seed": 1,
-        "data": {"train": [str(train_h5)], "val": [str(train_h5)], "batch_size": 16, "balance": "sampler"},
-        "model": {"name": "pileup_resnet", "params": {"widths": [8, 16], "dropout": 0.0}},
-        "trainer": {"max_epochs": 1, "max_steps": 3, "val_every_n_steps": 2, "limit_val_batches": 2,
-                    "checkpoint_every_n_steps": 2, **trainer},
-    })
-
-
-@pytest.fixture(scope="session")
-def model(train_examples, tmp_path_factory):
-    res = train(tiny_config(tmp_path_factory.mktemp("run"), train_examples), progress_bar=False)
-    return res
-
+from genotorch.variants.make_examples import Inputs, make_examples
 
 def test_examples_file_contract(train_examples):
     info = read_example_info(train_examples)

@@ -75,7 +75,7 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
             progress(k, len(chunks), n_cand)
     sample = sample_name(probe.alignments)
     _write(output, records, probe.reference, sample, model_path)
-    return {"candidates": n_cand, "records": len(records), "pass": sum(r.filter == "PASS" for r in records)}
+    return _stats(n_cand, records)
 
 
 def call_from_examples(examples: str, reference: str, model_path: str, output: str, min_qual: float = 1.0,
@@ -99,7 +99,11 @@ def call_from_examples(examples: str, reference: str, model_path: str, output: s
                        int(v["ref_count"][i]), int(v["alt_count"][i])) for i in range(len(probs))]
     records = postprocess(cands, probs, min_qual)
     _write(output, records, Reference(reference), info.get("sample", "SAMPLE"), model_path)
-    return {"candidates": len(cands), "records": len(records), "pass": sum(r.filter == "PASS" for r in records)}
+    return _stats(len(cands), records)
+
+
+def _stats(n_candidates: int, records: list[CallRecord]) -> dict:
+    return {"candidates": n_candidates, "records": len(records), "pass": sum(r.filter == "PASS" for r in records)}
 
 
 def _write(output: str, records: list[CallRecord], reference: Reference, sample: str, model_path: str) -> None:

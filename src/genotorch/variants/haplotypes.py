@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from genotorch.io.intervals import Interval, strip_chr
+from genotorch.io.intervals import Interval, contig_alias
 from genotorch.io.reference import Reference
 from genotorch.variants.labels import open_vcf
 
@@ -38,55 +38,44 @@ def build_haplotypes(reference: Reference, phased_vcf: str | Path, region: Inter
     GenotorchError
         Unreadable VCF (see :func:`genotorch.variants.labels.open_vcf`).
     """
-    vf = open_vcf(phased_vcf, "phased truth VCF", "--truth")
-    names = {strip_chr(c): c for c in vf.header.contigs}
     ref_seq = reference.fetch(region.contig, region.start, region.end)
     pieces: list[list[str]] = [[], []]
     cursor = [region.start, region.start]
     build = HaplotypeBuild(("", ""))
-    name = names.get(strip_chr(region.contig))
-    records = vf.fetch(name, region.start, region.end) if name else []
-    for rec in records:
-        s = rec.samples[sample] if sample else rec.samples[0]
-        gt = s.get("GT") or ()
-        if len(gt) != 2 or rec.start < region.start or rec.stop > region.end:
-            build.skipped_other += 1
-            continue
-        hom = gt[0] == gt[1] and gt[0] not in (None, 0)
-        if not s.phased and not hom:
-            build.skipped_unphased += int(any(a not in (None, 0) for a in gt))
-            continue
-        for h in (0, 1):
-            a = gt[h]
-            if a in (None, 0):
-                continue
-            alt = rec.alleles[a]
-            if alt.startswith("<") or alt == "*":
-                build.skipped_other += 1
-                continue
-            if rec.start < cursor[h]:
-                build.skipped_overlap += 1
-                continue
-            pieces[h].append(ref_seq[cursor[h] - region.start : rec.start - region.start])
-            pieces[h].append(alt.upper())
-            cursor[h] = rec.start + len(rec.ref)
-            build.applied[h] += 1
+    with open_vcf(phased_vcf, "phased truth VCF", "--truth") as vf:
+        name = contig_alias(region.contig, vf.header.contigs)
+        for rec in vf.fetch(name, region.start, region.end) if name else ():
+            _apply(rec, sample, region, ref_seq, pieces, cursor, build)
     for h in (0, 1):
         pieces[h].append(ref_seq[cursor[h] - region.start :])
     build.sequences = ("".join(pieces[0]), "".join(pieces[1]))
     return build
 
 
-def write_fasta(path: str | Path, records: dict[str, str], width: int = 60) -> Path:
-    """Plain FASTA, written to a temporary name and renamed."""
-    import os
-
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w") as fh:
-        for name, seq in records.items():
-            fh.write(f">{name}\n")
-            for i in range(0, len(seq), width):
-                fh.write(seq[i : i + width] + "\n")
-    os.replace(tmp, path)
-    return path
+def _apply(rec, sample, region: Interval, ref_seq: str, pieces: list[list[str]], cursor: list[int],
+           build: HaplotypeBuild) -> None:
+    """Put one record's alleles on the haplotypes its genotype names (or count why not)."""
+    s = rec.samples[sample] if sample else rec.samples[0]
+    gt = s.get("GT") or ()
+    if len(gt) != 2 or rec.start < region.start or rec.stop > region.end:
+        build.skipped_other += 1
+        return
+    hom = gt[0] == gt[1] and gt[0] not in (None, 0)
+    if not s.phased and not hom:
+        build.skipped_unphased += int(any(a not in (None, 0) for a in gt))
+        return
+    for h in (0, 1):
+        a = gt[h]
+        if a in (None, 0):
+            continue
+        alt = rec.alleles[a]
+        if alt.startswith("<") or alt == "*":
+            build.skipped_other += 1
+            continue
+        if rec.start < cursor[h]:
+            build.skipped_overlap += 1
+            continue
+        pieces[h].append(ref_seq[cursor[h] - region.start : rec.start - region.start])
+        pieces[h].append(alt.upper())
+        cursor[h] = rec.start + len(rec.ref)
+        build.applied[h] += 1
