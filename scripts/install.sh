@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Install genotorch into ./.venv with everything it needs, from a fresh clone.
-#   - Debian tools used by tests, demo and benchmarks (samtools, bcftools, tabix), when missing and we are root;
+#   - Debian tools used by tests, demo and benchmarks (samtools, bcftools, tabix; bwa and art_illumina for
+#     simulate-training-data), when missing and we are root;
 #   - torch==2.13.0 first (the CPU wheel served on these machines; an unpinned torch pulls GBs of CUDA);
 #   - then genotorch itself (editable) with its test extras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+declare -A pkg=([samtools]=samtools [bcftools]=bcftools [tabix]=tabix [bwa]=bwa [art_illumina]=art-nextgen-simulation-tools)
 need=()
-for tool in samtools bcftools tabix; do command -v "$tool" >/dev/null 2>&1 || need+=("$tool"); done
+for tool in "${!pkg[@]}"; do command -v "$tool" >/dev/null 2>&1 || need+=("${pkg[$tool]}"); done
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "[install] apt-get install ${need[*]}"

@@ -78,3 +78,22 @@ def tiny_config(out_dir, train_h5, **trainer) -> TrainConfig:
         "trainer": {"max_epochs": 1, "max_steps": 3, "val_every_n_steps": 2, "limit_val_batches": 2,
                     "checkpoint_every_n_steps": 2, **trainer},
     })
+
+
+def write_chart(path: Path, kind: str, seed: int = 0, size=(60, 40), rgba: bool = True) -> Path:
+    """A tiny overlap-chart-like PNG: a blue line on a transparent (RGBA) or white background; ``kind`` "flat"
+    draws a plateau, "step" a plateau that drops half way, "blank" nothing."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    rng = np.random.default_rng(seed)
+    w, h = size
+    im = Image.new("RGBA" if rgba else "RGB", size, (0, 0, 0, 0) if rgba else (255, 255, 255))
+    d = ImageDraw.Draw(im)
+    if kind != "blank":
+        y = h * 0.3 + np.cumsum(rng.integers(-1, 2, w)) * 0.5  # a wobbly plateau: every seed draws its own
+        pts = [(x, int(y[x]) if (kind == "flat" or x < w // 2) else int(h * 0.8)) for x in range(w)]
+        d.line(pts, fill=(30, 60, 220, 255) if rgba else (30, 60, 220), width=2)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    im.save(path)
+    return path

@@ -46,3 +46,15 @@ def test_overlapping_record_is_skipped_and_counted(tmp_path):
     vcf = phased_vcf(tmp_path, [(4, "ACGT", ["A"], (1, 1), True), (6, "G", ["C"], (1, 0), True)])
     b = build_haplotypes(ref, vcf, Interval("chr1", 0, 20))
     assert b.sequences[0] == "ACGTA" + "ACGTACGTACGT" and b.skipped_overlap == 1
+
+
+def test_placed_records_carry_the_applied_genotype(tmp_path):
+    ref = Reference(write_fasta(tmp_path / "r.fa", {"chr1": REF}))
+    vcf = phased_vcf(tmp_path, [
+        (4, "ACGT", ["A"], (1, 1), True),   # both haplotypes
+        (6, "G", ["C"], (0, 1), True),      # overlaps hap 2's deletion: not placed at all
+        (12, "A", ["G"], (0, 1), False),    # unphased: not placed
+        (14, "G", ["T"], (1, 0), True),
+    ])
+    b = build_haplotypes(ref, vcf, Interval("chr1", 0, 20))
+    assert [(p.start, p.alleles, p.gt) for p in b.placed] == [(4, ("ACGT", "A"), (1, 1)), (14, ("G", "T"), (1, 0))]

@@ -32,6 +32,20 @@ class DataConfig:
     batch_size: int = 64
     num_workers: int = 0
     balance: str = "none"  # none | class_weights | sampler
+    # task: image (see genotorch.data.images)
+    root: str = ""  # folder of class sub-folders
+    classes: dict = field(default_factory=dict)  # class -> [sub-folders] (merging); default one class per folder
+    image_size: tuple[str, ...] = ("224", "224")  # H, W after the crop
+    grayscale: bool = True
+    crop: tuple[str, ...] = ()  # [height, width] from the top-left corner, in source pixels
+    hflip: bool = False  # random horizontal flips in training
+    val_fraction: float = 0.1
+    test_fraction: float = 0.25
+    kfold: int = 0
+    fold: int = 0
+    split_file: str = ""  # default: output_dir/split.csv (re-used when present)
+    duplicates: str = "drop_conflicting"  # drop_conflicting | keep
+    near_duplicate_bits: int = 2
 
 
 @dataclass(frozen=True)
@@ -84,7 +98,8 @@ _CHOICES = {
     ("optimizer", "name"): ("adam", "adamw", "sgd", "rmsprop"),
     ("optimizer", "scheduler"): ("none", "cosine"),
     ("trainer", "monitor_mode"): ("min", "max"),
-    ("", "task"): ("pileup",),
+    ("", "task"): ("pileup", "image"),
+    ("data", "duplicates"): ("drop_conflicting", "keep"),
 }
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import typer
 
 import genotorch
+from genotorch.cli.images import audit_cmd, predict_cmd
+from genotorch.cli.render import igv_batch_cmd, negative_sites_cmd, render_cmd
 from genotorch.cli.train import train_cmd
-from genotorch.cli.variants import call_cmd, evaluate_cmd, make_examples_cmd
+from genotorch.cli.variants import call_cmd, evaluate_cmd, make_examples_cmd, simulate_cmd
 
 app = typer.Typer(
     name="genotorch",
@@ -19,6 +21,12 @@ app.command("make-examples")(make_examples_cmd)
 app.command("train")(train_cmd)
 app.command("call")(call_cmd)
 app.command("evaluate")(evaluate_cmd)
+app.command("simulate-training-data")(simulate_cmd)
+app.command("predict")(predict_cmd)
+app.command("audit-images")(audit_cmd)
+app.command("render")(render_cmd)
+app.command("igv-batch")(igv_batch_cmd)
+app.command("negative-sites")(negative_sites_cmd)
 
 
 def _version(value: bool):

@@ -17,6 +17,8 @@ def train_cmd(
     init_from: Optional[Path] = typer.Option(None, "--init-from", help="Start from another model's weights (matching tensors only)."),
     output_dir: Optional[Path] = typer.Option(None, "--output-dir", help="Override the config's output_dir."),
     max_epochs: Optional[int] = typer.Option(None, "--max-epochs", help="Override trainer.max_epochs."),
+    set_: Optional[list[str]] = typer.Option(None, "--set", help="Override any config key: KEY=VALUE, the value read "
+                                             "as YAML (e.g. --set 'data.train=[a.h5, b.h5]' --set optimizer.lr=0.001)."),
 ):
     """Train a model from a YAML config with early stopping, best/last checkpoints, metrics CSV and curves PNG.
 
@@ -25,7 +27,19 @@ def train_cmd(
     from genotorch.config import load_train_config
     from genotorch.train.run import train
 
+    import yaml
+
+    from genotorch.errors import GenotorchError
+
     overrides = {}
+    for item in set_ or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise GenotorchError(f"--set {item!r}: write KEY=VALUE, e.g. --set optimizer.lr=0.001")
+        try:
+            overrides[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as e:
+            raise GenotorchError(f"--set {item!r}: the value is not valid YAML ({e})") from None
     if output_dir:
         overrides["output_dir"] = str(output_dir)
     if max_epochs is not None:

@@ -63,7 +63,8 @@ def make_examples_cmd(
 def call_cmd(
     ref: Path = typer.Option(..., "--ref", help="Reference FASTA, indexed."),
     reads: Optional[Path] = typer.Option(None, "--reads", help="Aligned reads, BAM or CRAM, indexed."),
-    model: Optional[Path] = typer.Option(None, "--model", help="Checkpoint from `genotorch train`."),
+    model: Optional[Path] = typer.Option(None, "--model", help="Checkpoint from `genotorch train`. Default: the shipped "
+                                         "Illumina model (genotorch/models/default, see its MODEL_CARD.md)."),
     output: Path = typer.Option(..., "--output", "-o", help="Output VCF (.vcf.gz; a .tbi index is written beside it)."),
     regions: Optional[List[str]] = typer.Option(None, "--regions", help=REGIONS_HELP),
     examples: Optional[Path] = typer.Option(None, "--examples", help="Call from a make-examples HDF5 file instead of --reads."),
@@ -80,7 +81,9 @@ def call_cmd(
     from genotorch.variants.call import call_from_examples, call_variants
 
     if model is None:
-        raise GenotorchError("--model is required (a checkpoint from `genotorch train`)")
+        from genotorch.models.default import default_model_path
+
+        model = default_model_path()
     t0 = time.perf_counter()
     if examples:
         stats = call_from_examples(str(examples), str(ref), str(model), str(output), min_qual)
@@ -112,3 +115,40 @@ def evaluate_cmd(
         write_json(result, json_out)
     return result
 
+
+
+@user_errors
+def simulate_cmd(
+    ref: Path = typer.Option(..., "--ref", help="Reference FASTA, indexed."),
+    truth: Path = typer.Option(..., "--truth", help="PHASED truth VCF (bgzipped + tabix), e.g. GIAB's PGandRTGphasetransfer."),
+    out_dir: Path = typer.Option(..., "--out-dir", "-o", help="Folder for reads.bam, truth.vcf.gz, confident.bed, run_info.json."),
+    regions: List[str] = typer.Option(..., "--regions", help="Region(s) to simulate: chr:start-end (1-based) and/or BED files."),
+    exclude: Optional[List[str]] = typer.Option(None, "--exclude", help="Region(s) that get no reads at all (keep a real test window fair)."),
+    depth: float = typer.Option(30.0, help="Mean diploid fold coverage (each haplotype gets half)."),
+    read_length: int = typer.Option(150, help="Read length in bp (paired-end)."),
+    fragment_mean: int = typer.Option(400, help="Mean fragment (insert) size in bp."),
+    fragment_sd: int = typer.Option(50, help="Fragment size standard deviation in bp."),
+    profile: str = typer.Option("auto", help="art_illumina sequencing system (HS20, HS25, HSXt, MSv3, ...); auto: by read length."),
+    quality_shift: int = typer.Option(0, help="Shift simulated base qualities by this (negative: more sequencing errors)."),
+    margin: int = typer.Option(500, help="bp left out of confident.bed at each end of a simulated piece (coverage falls off)."),
+    sample: Optional[str] = typer.Option(None, help="Sample in the truth VCF (default: the first)."),
+    seed: int = typer.Option(0, help="art_illumina's random seed (the same seed gives the same reads)."),
+    threads: int = typer.Option(2, "--threads", "-t", help="bwa mem / samtools sort threads."),
+    contamination: float = typer.Option(0.0, help="Fraction of the depth from a contaminant genome with random "
+                                        "variants (hom-ref in the truth): low-fraction negatives for training."),
+    contaminant_spacing: int = typer.Option(300, help="Mean bp between the contaminant's random variants."),
+):
+    """Simulate a labelled Illumina read set from a reference and a phased truth VCF: the sample's two haplotypes
+    -> art_illumina paired reads -> bwa mem -> sorted, indexed BAM, with the truth VCF and confident BED to label it
+    (then `genotorch make-examples --truth OUT/truth.vcf.gz --confident OUT/confident.bed`). Needs art_illumina
+    (Debian package art-nextgen-simulation-tools), bwa and samtools on PATH."""
+    from genotorch.variants.simulate import SimulationConfig, simulate_training_data
+
+    cfg = SimulationConfig(depth=depth, read_length=read_length, fragment_mean=fragment_mean, fragment_sd=fragment_sd,
+                           profile=profile, quality_shift=quality_shift, margin=margin, seed=seed, sample=sample,
+                           threads=threads, contamination=contamination, contaminant_spacing=contaminant_spacing)
+    t0 = time.perf_counter()
+    info = simulate_training_data(ref, truth, regions, out_dir, cfg, exclude or (), log=lambda s: console.print(s))
+    c = info["counts"]
+    console.print(f"wrote {out_dir}/reads.bam ({info['n_reads']} alignments), truth.vcf.gz ({c['truth_records']} "
+                  f"records), confident.bed ({c['confident_bp']} bp) in {time.perf_counter() - t0:.1f} s")

@@ -46,14 +46,16 @@ class PileupResNet(nn.Module):
     blocks_per_stage: int
     dropout: float
         Before the linear head.
+    stem_stride: (int, int)
+        Stride of the stem convolution over (H, W); (2, 2) quarters the work of the first stage.
     """
 
     def __init__(self, in_channels: int = 7, n_classes: int = 3, widths=(32, 64, 128), blocks_per_stage: int = 1,
-                 dropout: float = 0.2):
+                 dropout: float = 0.2, stem_stride=(1, 2)):
         super().__init__()
         self.in_channels = in_channels
         self.stem = nn.Sequential(
-            nn.Conv2d(in_channels, widths[0], 3, stride=(1, 2), padding=1, bias=False),
+            nn.Conv2d(in_channels, widths[0], 3, stride=tuple(stem_stride), padding=1, bias=False),
             nn.BatchNorm2d(widths[0]),
             nn.ReLU(inplace=True),
         )

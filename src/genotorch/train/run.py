@@ -32,6 +32,7 @@ class TrainResult:
     best_score: float | None
     global_step: int
     epochs: int
+    test: dict | None = None  # held-out test metrics (image task)
 
 
 def _precision(cfg: TrainConfig) -> str:
@@ -64,9 +65,19 @@ def train(cfg: TrainConfig, resume: str | None = None, init_from: str | None = N
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     d = cfg.data
-    dm = PileupDataModule(d.train, d.val, d.batch_size, d.num_workers, d.balance, cfg.seed, len(GENOTYPE_CLASSES))
-    meta = build_meta(cfg.to_dict(), dm.info, GENOTYPE_CLASSES)
-    weights = class_weights(dm.train_labels, 3).tolist() if d.balance == "class_weights" else None
+    if cfg.task == "image":
+        from genotorch.data.images import ImageDataModule
+
+        dm = ImageDataModule(d, cfg.seed, out, log=print)
+        classes = dm.classes
+        train_loader, val_loader = dm.loaders(d.batch_size, d.num_workers, d.balance, cfg.seed, len(classes))
+    else:
+        dm = PileupDataModule(d.train, d.val, d.batch_size, d.num_workers, d.balance, cfg.seed,
+                              len(GENOTYPE_CLASSES))
+        classes = GENOTYPE_CLASSES
+        train_loader, val_loader = dm.train_dataloader(), (dm.val_dataloader() if dm.val_set is not None else None)
+    meta = build_meta(cfg.to_dict(), dm.info, classes)
+    weights = class_weights(dm.train_labels, len(classes)).tolist() if d.balance == "class_weights" else None
     module = Classifier(meta, weights)
     if init_from:
         loaded, skipped = load_matching_weights(module.model, init_from)
@@ -83,7 +94,7 @@ def train(cfg: TrainConfig, resume: str | None = None, init_from: str | None = N
     callbacks = [best_cb, last_cb, CurvePlotter(out / "curves.png")]
     if has_val and t.early_stopping_patience > 0:
         callbacks.append(EarlyStopping(monitor=monitor, mode=t.monitor_mode, patience=t.early_stopping_patience))
-    n_batches = max(1, len(dm.train_dataloader()))
+    n_batches = max(1, len(train_loader))
     trainer = L.Trainer(
         default_root_dir=out,
         accelerator=t.accelerator,
@@ -103,9 +114,14 @@ def train(cfg: TrainConfig, resume: str | None = None, init_from: str | None = N
         enable_model_summary=False,
         deterministic=False,
     )
-    trainer.fit(module, datamodule=dm, ckpt_path=resume)
+    trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=val_loader, ckpt_path=resume)
     last = ckpt_dir / "last.ckpt"
     trainer.save_checkpoint(last)
     best = Path(best_cb.best_model_path) if best_cb.best_model_path else None
     score = float(best_cb.best_model_score) if best_cb.best_model_score is not None else None
-    return TrainResult(best, last, score, trainer.global_step, trainer.current_epoch)
+    test = None
+    if cfg.task == "image" and dm.test_set is not None:
+        from genotorch.predict.images import test_report
+
+        test = test_report(best or last, dm, out)
+    return TrainResult(best, last, score, trainer.global_step, trainer.current_epoch, test)

@@ -119,5 +119,18 @@ def format_table(result: dict, title: str = "") -> str:
     return "\n".join(lines)
 
 
+def format_side_by_side(results: dict[str, dict], title: str = "") -> str:
+    """One table, a row per caller and variant type: ``results`` maps a caller name to an :func:`evaluate` result."""
+    lines = [title] if title else []
+    lines.append(f"{'caller':12s} {'type':6s} {'TP':>5s} {'FP':>5s} {'FN':>5s} {'precision':>10s} {'recall':>8s} "
+                 f"{'F1':>8s}")
+    for t in ("SNP", "INDEL"):
+        for name, result in results.items():
+            r = result[t]
+            lines.append(f"{name:12s} {t:6s} {r['tp']:5d} {r['fp']:5d} {r['fn']:5d} {r['precision']:10.4f} "
+                         f"{r['recall']:8.4f} {r['f1']:8.4f}")
+    return "\n".join(lines)
+
+
 def write_json(result: dict, path: str | Path) -> None:
     Path(path).write_text(json.dumps(result, indent=2) + "\n")

@@ -7,7 +7,8 @@ Contract
 alt allele ``GT[h]`` of every phased record (``0|1`` puts the alt on haplotype 2); hom-alt records (``1/1``,
 phased or not) go on both. Unphased heterozygous records cannot be placed and are skipped; so are records that
 overlap one already applied on that haplotype, symbolic alleles and records not wholly inside the region.
-The counts of each are returned so a caller can report them.
+The counts of each are returned so a caller can report them, and ``placed`` lists every record that went on at
+least one haplotype with the genotype actually applied (the truth of a simulation made from these sequences).
 """
 
 from __future__ import annotations
@@ -20,6 +21,16 @@ from genotorch.io.reference import Reference
 from genotorch.variants.labels import open_vcf
 
 
+@dataclass(frozen=True)
+class PlacedVariant:
+    """A record applied to the haplotypes: 0-based ``start``, VCF alleles, ``gt`` = allele index per haplotype."""
+
+    contig: str
+    start: int
+    alleles: tuple[str, ...]
+    gt: tuple[int, int]
+
+
 @dataclass
 class HaplotypeBuild:
     sequences: tuple[str, str]
@@ -27,6 +38,7 @@ class HaplotypeBuild:
     skipped_unphased: int = 0
     skipped_overlap: int = 0
     skipped_other: int = 0
+    placed: list[PlacedVariant] = field(default_factory=list)
 
 
 def build_haplotypes(reference: Reference, phased_vcf: str | Path, region: Interval,
@@ -64,6 +76,7 @@ def _apply(rec, sample, region: Interval, ref_seq: str, pieces: list[list[str]],
     if not s.phased and not hom:
         build.skipped_unphased += int(any(a not in (None, 0) for a in gt))
         return
+    put = [0, 0]
     for h in (0, 1):
         a = gt[h]
         if a in (None, 0):
@@ -79,3 +92,7 @@ def _apply(rec, sample, region: Interval, ref_seq: str, pieces: list[list[str]],
         pieces[h].append(alt.upper())
         cursor[h] = rec.start + len(rec.ref)
         build.applied[h] += 1
+        put[h] = a
+    if any(put):
+        build.placed.append(PlacedVariant(region.contig, rec.start, tuple(a.upper() for a in rec.alleles),
+                                          (put[0], put[1])))

@@ -1,0 +1,137 @@
+"""Speed of make-examples and call, per base and per candidate, against DeepVariant's published cost and bcftools.
+
+Two inputs, so that start-up cost does not hide the per-base cost:
+  * the real NA12878 slice, chr20:10,000,001-10,100,000 (100 kb, 101 bp reads, ~52x);
+  * a simulated 1 Mb BAM at 30x (150 bp pairs, HG001 haplotypes over chr20:10,100,001-11,095,000, made once by
+    `genotorch simulate-training-data` and cached under --cache).
+
+For each input: `genotorch make-examples` and `genotorch call` (1 worker, the shipped model) and
+`bcftools mpileup | bcftools call`, each as a separate command run --repeats times; the median wall time, CPU time
+(user + sys of the command and its children), peak RSS. Derived: candidates/s, reference bp per CPU-second,
+CPU-seconds per 100 kb, examples/s through the model alone (batch 256, weights loaded once), and the start-up cost
+(`import genotorch.variants.call` + loading the model).
+
+Anchor: DeepVariant's published whole-genome run (HG003 30x on 96 vCPUs: make_examples 45 min, call_variants 16 min,
+postprocess 7 min) costs (45 + 16 + 7) x 60 x 96 / 31,000 = 12.6 vCPU-seconds per 100 kb of a 3.1 Gb genome.
+
+    python benchmarks/speed.py [--repeats 3] [--cache runs/bench]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DV_VCPU_S_PER_100KB = (45 + 16 + 7) * 60 * 96 / 31_000
+
+
+def run(cmd: list[str] | str) -> dict:
+    """Wall s, CPU s (children user + sys) and peak RSS (MB, of the largest child) of one command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    p = subprocess.run(["/usr/bin/time", "-f", "%M", "--", *(["bash", "-c", cmd] if isinstance(cmd, str) else cmd)],
+                       capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if p.returncode != 0:
+        raise SystemExit(f"command failed: {cmd}\n{p.stderr[-2000:]}")
+    rss_kb = int(p.stderr.strip().splitlines()[-1])  # GNU time: peak RSS of the command (the largest process)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall": wall, "cpu": cpu, "rss_mb": rss_kb / 1024, "stdout": p.stdout}
+
+
+def median_run(cmd, repeats: int) -> dict:
+    runs = [run(cmd) for _ in range(repeats)]
+    return {k: statistics.median(r[k] for r in runs) for k in ("wall", "cpu", "rss_mb")}
+
+
+def simulated_bam(cache: Path, shared: Path) -> Path:
+    out = cache / "sim_1mb_30x"
+    if not (out / "reads.bam").exists():
+        d = shared / "data/variants/hg001_illumina_grch37"
+        truth = next(d.glob("HG001_*PGandRTGphasetransfer.vcf.gz"))
+        subprocess.run([sys.executable, "-m", "genotorch.cli.main", "simulate-training-data", "--ref",
+                        str(d / "ucsc.hg19.chr20.unittest.fasta.gz"), "--truth", str(truth), "--regions",
+                        "chr20:10095001-11095000", "--exclude", "chr20:10000001-10100000", "--depth", "30",
+                        "--read-length", "150", "--seed", "99", "-o", str(out)], check=True)
+    return out / "reads.bam"
+
+
+def model_throughput(examples: Path, repeats: int) -> tuple[float, float]:
+    """Examples/s through the shipped model (weights loaded once), and the start-up seconds of `call`."""
+    code = f"""
+import time, json; t0 = time.perf_counter()
+import h5py, torch
+from genotorch.variants.call import predict_probs
+from genotorch.models.checkpoint import load_classifier
+from genotorch.models.default import default_model_path
+torch.set_num_threads(1)
+m, _ = load_classifier(default_model_path()); t1 = time.perf_counter()
+x = h5py.File({str(examples)!r})["pileups"][:]
+t2 = time.perf_counter(); predict_probs(m, x); t3 = time.perf_counter()
+print(json.dumps({{"startup": t1 - t0, "n": len(x), "model_s": t3 - t2}}))
+"""
+    rs = [json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+          for _ in range(repeats)]
+    return statistics.median(r["n"] / r["model_s"] for r in rs), statistics.median(r["startup"] for r in rs)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--cache", type=Path, default=ROOT / "runs/bench")
+    ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    args = ap.parse_args(argv)
+    args.cache.mkdir(parents=True, exist_ok=True)
+    hg1 = args.shared / "data/variants/hg001_illumina_grch37"
+    ref = hg1 / "ucsc.hg19.chr20.unittest.fasta.gz"
+    inputs = [("real NA12878 100 kb ~52x", hg1 / "NA12878_S1.chr20.10_10p1mb.bam", "chr20:10000001-10100000", 100_000),
+              ("simulated 1 Mb 30x", simulated_bam(args.cache, args.shared), "chr20:10095501-11094500", 999_000)]
+    gt = [sys.executable, "-m", "genotorch.cli.main"]
+    env_note = f"{os.cpu_count()} cores; torch threads default"
+    print(f"# genotorch speed, median of {args.repeats} ({env_note}); DeepVariant anchor {DV_VCPU_S_PER_100KB:.1f} "
+          "vCPU-s per 100 kb")
+    rows = []
+    for name, bam, region, bp in inputs:
+        ex = args.cache / f"{bam.parent.name}_{bp}.h5"
+        vcf = args.cache / f"{bam.parent.name}_{bp}.vcf.gz"
+        me = median_run([*gt, "make-examples", "--ref", str(ref), "--reads", str(bam), "--regions", region,
+                         "-o", str(ex)], args.repeats)
+        n = json.loads(ex.with_name(ex.name + ".example_info.json").read_text())["n_examples"] if \
+            ex.with_name(ex.name + ".example_info.json").exists() else _count(ex)
+        call = median_run([*gt, "call", "--ref", str(ref), "--reads", str(bam), "--regions", region, "-o", str(vcf)],
+                          args.repeats)
+        bc = median_run(f"bcftools mpileup -f {ref} -r {region} {bam} 2>/dev/null | bcftools call -mv -Oz -o "
+                        f"{args.cache / 'bc.vcf.gz'} 2>/dev/null", args.repeats)
+        eps, startup = model_throughput(ex, args.repeats)
+        rows.append((name, bp, n, me, call, bc, eps, startup))
+    print(f"\n{'input':26s} {'step':14s} {'wall s':>7s} {'CPU s':>7s} {'cand/s':>7s} {'bp/CPU-s':>9s} "
+          f"{'CPU-s/100kb':>11s} {'peak MB':>8s}")
+    for name, bp, n, me, call, bc, eps, startup in rows:
+        for step, r in (("make-examples", me), ("call", call), ("bcftools", bc)):
+            print(f"{name:26s} {step:14s} {r['wall']:7.2f} {r['cpu']:7.2f} {n / r['wall']:7.0f} "
+                  f"{bp / r['cpu']:9.0f} {r['cpu'] * 100_000 / bp:11.2f} {r['rss_mb']:8.0f}")
+        per = call["cpu"] * 100_000 / bp
+        print(f"{name:26s} candidates {n}; model alone {eps:.0f} examples/s on 1 thread; start-up (imports + model) "
+              f"{startup:.2f} s; call/bcftools CPU ratio {call['cpu'] / bc['cpu']:.1f}; call {per:.2f} CPU-s/100 kb "
+              f"= {per / DV_VCPU_S_PER_100KB:.2f} x DeepVariant's {DV_VCPU_S_PER_100KB:.1f}")
+    return 0
+
+
+def _count(path: Path) -> int:
+    import h5py
+
+    with h5py.File(path) as h5:
+        return len(h5["labels"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Image commands: predict (folder -> CSV of class probabilities, + metrics when the truth is known), audit-images."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from genotorch.cli.common import console, user_errors
+
+
+@user_errors
+def predict_cmd(
+    inputs: Path = typer.Argument(..., help="An image, or a folder of images (loose or in class sub-folders)."),
+    model: Path = typer.Option(..., "--model", help="Checkpoint of an image classifier from `genotorch train`."),
+    output: Path = typer.Option(..., "--output", "-o", help="CSV to write: path, predicted, p_<class>... (, true)."),
+    batch_size: int = typer.Option(64, help="Images per batch."),
+):
+    """Class probabilities for every image, decoded as in training (size, grey/RGB, top-left crop).
+
+    When the images sit in sub-folders named after the model's classes (or the folders its config merged into
+    them), a `true` column is added and accuracy, MCC, per-class precision/recall and the confusion matrix are
+    printed and saved beside the CSV (.metrics.json, .confusion.png)."""
+    from genotorch.data.images import scan_loose
+    from genotorch.errors import GenotorchError
+    from genotorch.models.checkpoint import load_classifier
+    from genotorch.predict.images import (classification_metrics, format_metrics, plot_confusion, predict_paths,
+                                          write_predictions)
+
+    net, meta = load_classifier(model)
+    if meta["example_info"].get("kind") != "image":
+        raise GenotorchError(f"{model} is a {meta['example_info'].get('kind', 'pileup')} model, not an image "
+                             "classifier: check --model")
+    paths = scan_loose(inputs)
+    classes = meta["classes"]
+    folder_map = {c: c for c in classes}
+    for cls, subs in (meta["config"]["data"].get("classes") or {}).items():
+        for s in subs if isinstance(subs, list) else [subs]:
+            folder_map[str(s)] = cls
+    true = [folder_map.get(Path(p).parent.name) for p in paths]
+    probs = predict_paths(net, meta, paths, batch_size)
+    known = all(t is not None for t in true)
+    write_predictions(output, paths, probs, classes, true if known else None)
+    console.print(f"wrote {len(paths)} predictions to {output}")
+    if known:
+        import numpy as np
+
+        m = classification_metrics(np.array([classes.index(t) for t in true]), probs, classes)
+        console.print(format_metrics(m, f"{inputs} (true class from the sub-folder names)"), highlight=False)
+        Path(str(output) + ".metrics.json").write_text(json.dumps(m, indent=2) + "\n")
+        plot_confusion(m, str(output) + ".confusion.png")
+
+
+@user_errors
+def audit_cmd(
+    root: Path = typer.Argument(..., help="Folder of class sub-folders."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the full report (every path) as JSON."),
+    near_duplicate_bits: int = typer.Option(2, help="Difference-hash bits within which two images are near-identical."),
+):
+    """Data hygiene before training: images per class, blank images, byte-identical and near-identical images
+    filed under two classes."""
+    from genotorch.data.images import audit, format_audit, prepare, scan_folder
+
+    items = scan_folder(root)
+    prep = prepare(items, (64, 96), True, None, near_duplicate_bits)
+    rep = audit(prep)
+    console.print(format_audit(rep), highlight=False)
+    if json_out:
+        json_out.write_text(json.dumps(rep, indent=2) + "\n")

@@ -1,0 +1,415 @@
+"""Image datasets for genome-plot classifiers (overlap charts, IGV screenshots, rendered pileups).
+
+Contract
+--------
+* Input: a folder of class sub-folders of PNG/JPEG files (``root/<class>/<file>``). Sub-folders can be merged into
+  one class by the config (``classes: {non_chimeric: [regular, repeat], chimeric: [chimeric]}``) without copying.
+* Decoding (:func:`load_image`): RGBA is composited on white (a transparent background reads as paper, not black);
+  an optional crop box is taken **from the top-left corner** (``crop: [height, width]`` in source pixels, so every
+  image is cut the same way whatever its size; an image smaller than the box is padded with white); then greyscale
+  (ITU-R 601 luma, PIL's ``L``) or RGB; then resized to ``image_size: [H, W]`` (bilinear). Output: ``uint8`` tensor
+  ``(C, H, W)`` with C = 1 (grey) or 3; models scale by 1/255.
+* Splits (:func:`make_split`): seeded and stratified by class; images with the same content hash (byte-identical)
+  or near-identical (difference hash within ``near_duplicate_bits`` bits) are grouped so they land in the same split
+  (no leak). Byte-identical images filed under two different classes are contradictory labels: by default
+  (``duplicates: drop_conflicting``) they are left out of every split and listed in the report. The split is saved
+  to a CSV (``path,class,folder,split,fold``) and re-used when it exists, so a run can be repeated exactly.
+  ``kfold: k`` assigns folds with scikit-learn's StratifiedGroupKFold; ``fold: i`` picks the validation fold.
+* Hygiene (:func:`audit`): per-class counts, blank images (grey standard deviation < 1 level: no signal),
+  byte-identical and near-identical images across classes and across splits.
+
+Errors: a missing folder, no images, an unknown class sub-folder in the merge map, or an unreadable image raise
+:class:`genotorch.errors.GenotorchError` naming the file and the config key.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from genotorch.errors import GenotorchError
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
+
+
+@dataclass(frozen=True)
+class ImageItem:
+    path: str
+    folder: str   # the sub-folder it was filed under
+    label: str    # the class after merging
+
+
+def scan_folder(root: str | Path, class_map: Mapping[str, Sequence[str]] | None = None) -> list[ImageItem]:
+    """Images under ``root/<folder>/``, labelled by ``class_map`` (class -> folders; default: one class per folder).
+
+    Raises
+    ------
+    GenotorchError
+        Missing root, a folder in ``class_map`` that does not exist, or no image at all.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise GenotorchError(f"image folder {root} does not exist: check data.root (a folder of class sub-folders)")
+    folders = sorted(p.name for p in root.iterdir() if p.is_dir())
+    if class_map:
+        known = set(folders)
+        for cls, subs in class_map.items():
+            missing = [s for s in subs if s not in known]
+            if missing:
+                raise GenotorchError(f"data.classes.{cls}: no sub-folder {', '.join(missing)} in {root} "
+                                     f"(it has: {', '.join(folders)})")
+        label_of = {s: cls for cls, subs in class_map.items() for s in subs}
+    else:
+        label_of = {f: f for f in folders}
+    items = []
+    for folder in folders:
+        if folder not in label_of:
+            continue
+        for p in sorted((root / folder).iterdir()):
+            if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file():
+                items.append(ImageItem(str(p), folder, label_of[folder]))
+    if not items:
+        raise GenotorchError(f"no PNG/JPEG image in the class sub-folders of {root}")
+    return items
+
+
+def scan_loose(root: str | Path) -> list[str]:
+    """Every image under ``root`` (recursively): for prediction on a folder of loose images or of class folders."""
+    root = Path(root)
+    if root.is_file():
+        return [str(root)]
+    if not root.is_dir():
+        raise GenotorchError(f"{root} is neither an image nor a folder of images")
+    paths = sorted(str(p) for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if not paths:
+        raise GenotorchError(f"no PNG/JPEG image under {root}")
+    return paths
+
+
+def load_image(path: str | Path, image_size: Sequence[int] = (224, 224), grayscale: bool = True,
+               crop: Sequence[int] | None = None) -> np.ndarray:
+    """Decode one image as described in the module docstring; ``uint8`` array ``(C, H, W)``.
+
+    Raises
+    ------
+    GenotorchError
+        The file cannot be decoded as an image.
+    """
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            im.load()
+            if im.mode in ("RGBA", "LA", "P"):
+                im = im.convert("RGBA")
+                bg = Image.new("RGBA", im.size, (255, 255, 255, 255))
+                im = Image.alpha_composite(bg, im)
+            im = im.convert("L" if grayscale else "RGB")
+    except (OSError, ValueError) as e:
+        raise GenotorchError(f"{path} is not a readable image ({e})") from None
+    if crop:
+        ch, cw = int(crop[0]), int(crop[1])
+        canvas = Image.new(im.mode, (cw, ch), 255 if im.mode == "L" else (255, 255, 255))
+        canvas.paste(im.crop((0, 0, min(cw, im.width), min(ch, im.height))), (0, 0))
+        im = canvas
+    H, W = int(image_size[0]), int(image_size[1])
+    im = im.resize((W, H), Image.BILINEAR)
+    arr = np.asarray(im, dtype=np.uint8)
+    return arr[None] if arr.ndim == 2 else np.ascontiguousarray(arr.transpose(2, 0, 1))
+
+
+def file_hash(path: str | Path) -> str:
+    h = hashlib.sha1()
+    with open(path, "rb") as f:
+        h.update(f.read())
+    return h.hexdigest()
+
+
+def difference_hash(img: np.ndarray) -> int:
+    """64-bit difference hash (Krawetz's dHash) of a ``(C, H, W)`` uint8 image: near-identical images differ by few
+    bits."""
+    from PIL import Image
+
+    g = img.mean(axis=0).astype(np.uint8)
+    small = np.asarray(Image.fromarray(g).resize((9, 8), Image.BILINEAR), dtype=np.int16)
+    bits = (small[:, 1:] > small[:, :-1]).flatten()
+    return int("".join("1" if b else "0" for b in bits), 2)
+
+
+def _groups(hashes: Sequence[str], dhashes: Sequence[int], near_bits: int) -> np.ndarray:
+    """Union-find groups of byte-identical and near-identical (dHash Hamming distance <= near_bits) images."""
+    parent = list(range(len(hashes)))
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(a, b):
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
+    first: dict = {}
+    for i, h in enumerate(hashes):
+        if h in first:
+            union(first[h], i)
+        else:
+            first[h] = i
+    if near_bits >= 0:
+        d = np.array(dhashes, dtype=np.uint64)
+        for i in range(len(d)):
+            x = np.bitwise_xor(d[i + 1:], d[i])
+            dist = np.array([bin(int(v)).count("1") for v in x]) if len(x) else np.zeros(0)
+            for j in np.nonzero(dist <= near_bits)[0]:
+                union(i, i + 1 + int(j))
+    return np.array([find(i) for i in range(len(hashes))])
+
+
+@dataclass
+class Prepared:
+    """Decoded images of a folder and what the split and the audit need."""
+
+    items: list[ImageItem]
+    images: np.ndarray          # (N, C, H, W) uint8
+    hashes: list[str]
+    dhashes: list[int]
+    groups: np.ndarray          # group id per image (identical / near-identical together)
+
+
+def prepare(items: Sequence[ImageItem], image_size, grayscale: bool, crop, near_bits: int = 2,
+            progress=None) -> Prepared:
+    imgs, hashes, dh = [], [], []
+    for k, it in enumerate(items):
+        img = load_image(it.path, image_size, grayscale, crop)
+        imgs.append(img)
+        hashes.append(file_hash(it.path))
+        dh.append(difference_hash(img))
+        if progress:
+            progress(k + 1, len(items))
+    return Prepared(list(items), np.stack(imgs), hashes, dh, _groups(hashes, dh, near_bits))
+
+
+def make_split(prep: Prepared, fractions: Mapping[str, float], seed: int, duplicates: str = "drop_conflicting",
+               kfold: int = 0) -> tuple[list[str], list[int]]:
+    """A split name per image (``train``/``val``/``test``, or ``dropped``) and a fold per image (-1 without k-fold).
+
+    Stratified by class over groups (identical images share a group and a split). ``fractions`` gives ``val`` and
+    ``test`` (train is the rest).
+    """
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    labels = np.array([it.label for it in prep.items])
+    split = np.array(["train"] * len(labels), dtype=object)
+    if duplicates == "drop_conflicting":
+        by_hash = defaultdict(set)
+        for h, lab in zip(prep.hashes, labels):
+            by_hash[h].add(lab)
+        bad = np.array([len(by_hash[h]) > 1 for h in prep.hashes])
+        split[bad] = "dropped"
+    elif duplicates != "keep":
+        raise GenotorchError(f"data.duplicates = {duplicates!r}: choose drop_conflicting or keep")
+    keep = np.nonzero(split != "dropped")[0]
+    rng = np.random.default_rng(seed)
+    folds = np.full(len(labels), -1)
+
+    def assign(idx: np.ndarray, frac: float, name: str) -> np.ndarray:
+        """Move about ``frac`` of ``idx`` (whole groups, stratified by class) to split ``name``; return the rest."""
+        if frac <= 0 or len(idx) == 0:
+            return idx
+        n_splits = max(2, int(round(1 / frac)))
+        sgkf = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=int(rng.integers(2**31)))
+        _, held = next(sgkf.split(idx, labels[idx], prep.groups[idx]))
+        split[idx[held]] = name
+        return np.setdiff1d(idx, idx[held])
+
+    rest = assign(keep, fractions.get("test", 0.0), "test")
+    if kfold >= 2:
+        sgkf = StratifiedGroupKFold(n_splits=kfold, shuffle=True, random_state=seed)
+        for f, (_, held) in enumerate(sgkf.split(rest, labels[rest], prep.groups[rest])):
+            folds[rest[held]] = f
+    else:
+        rest = assign(rest, fractions.get("val", 0.0) / max(1e-9, 1 - fractions.get("test", 0.0)), "val")
+    return list(split), folds.tolist()
+
+
+def save_split(path: str | Path, items: Sequence[ImageItem], split: Sequence[str], folds: Sequence[int]) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["path", "class", "folder", "split", "fold"])
+        for it, s, k in zip(items, split, folds):
+            w.writerow([it.path, it.label, it.folder, s, k])
+    os.replace(tmp, path)
+
+
+def load_split(path: str | Path, items: Sequence[ImageItem]) -> tuple[list[str], list[int]]:
+    """Re-use a saved split. Raises GenotorchError when it does not list exactly these images and classes."""
+    rows = {}
+    with open(path, newline="") as f:
+        for r in csv.DictReader(f):
+            rows[(r["path"], r["folder"])] = r
+    out_s, out_f = [], []
+    for it in items:
+        r = rows.get((it.path, it.folder))
+        if r is None or r["class"] != it.label:
+            raise GenotorchError(f"split file {path} does not match the images ({it.path} "
+                                 f"{'missing' if r is None else 'has another class'}): delete it to make a new split "
+                                 "or point data.split_file elsewhere")
+        out_s.append(r["split"])
+        out_f.append(int(r["fold"]))
+    if len(rows) != len(items):
+        raise GenotorchError(f"split file {path} lists {len(rows)} images, the folder has {len(items)}: delete it to "
+                             "make a new split")
+    return out_s, out_f
+
+
+def audit(prep: Prepared, split: Sequence[str] | None = None, blank_std: float = 1.0) -> dict:
+    """Data-hygiene report: per-class counts and blanks, duplicates across classes and across splits."""
+    labels = [it.label for it in prep.items]
+    folders = [it.folder for it in prep.items]
+    std = prep.images.reshape(len(prep.images), -1).std(axis=1)
+    blank = [prep.items[i].path for i in np.nonzero(std < blank_std)[0]]
+    by_hash: dict[str, list[int]] = defaultdict(list)
+    for i, h in enumerate(prep.hashes):
+        by_hash[h].append(i)
+    exact_cross_class = [[prep.items[i].path for i in ix] for ix in by_hash.values()
+                         if len({folders[i] for i in ix}) > 1]
+    by_group: dict[int, list[int]] = defaultdict(list)
+    for i, g in enumerate(prep.groups):
+        by_group[int(g)].append(i)
+    near_cross_class = [[prep.items[i].path for i in ix] for ix in by_group.values()
+                        if len({folders[i] for i in ix}) > 1 and len({prep.hashes[i] for i in ix}) > 1]
+    cross_split = []
+    if split is not None:
+        cross_split = [[prep.items[i].path for i in ix] for ix in by_group.values()
+                       if len({split[i] for i in ix if split[i] != "dropped"}) > 1]
+    per_class = {}
+    for c in sorted(set(labels)):
+        ix = [i for i, lab in enumerate(labels) if lab == c]
+        per_class[c] = {"images": len(ix), "blank": int(sum(std[i] < blank_std for i in ix)),
+                        "folders": dict(Counter(folders[i] for i in ix))}
+        if split is not None:
+            per_class[c]["split"] = dict(Counter(split[i] for i in ix))
+    return {"n_images": len(labels), "per_class": per_class, "blank": blank,
+            "exact_duplicates_across_classes": exact_cross_class,
+            "near_duplicates_across_classes": near_cross_class,
+            "duplicate_groups_across_splits": cross_split,
+            "duplicate_groups": sum(1 for ix in by_group.values() if len(ix) > 1)}
+
+
+def format_audit(rep: dict) -> str:
+    lines = [f"{rep['n_images']} images; {rep['duplicate_groups']} groups of identical/near-identical images"]
+    for c, r in rep["per_class"].items():
+        s = ", ".join(f"{k} {v}" for k, v in sorted(r.get("split", {}).items()))
+        lines.append(f"  {c:14s} {r['images']:6d} images (folders: {', '.join(f'{k} {v}' for k, v in r['folders'].items())})"
+                     f"; blank {r['blank']}" + (f"; {s}" if s else ""))
+    lines.append(f"  byte-identical across classes: {len(rep['exact_duplicates_across_classes'])} groups; "
+                 f"near-identical across classes: {len(rep['near_duplicates_across_classes'])}; "
+                 f"groups spanning splits: {len(rep['duplicate_groups_across_splits'])}; blank: {len(rep['blank'])}")
+    return "\n".join(lines)
+
+
+class ImageTensorDataset(Dataset):
+    """In-memory ``(uint8 (C, H, W) tensor, class index)`` items; ``hflip`` flips at random (train only)."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, hflip: bool = False, seed: int = 0):
+        self.images = torch.from_numpy(images)
+        self.labels = np.asarray(labels, dtype=np.int64)
+        self.hflip = hflip
+        self.seed = seed
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int):
+        x = self.images[i]
+        if self.hflip and torch.rand(()) < 0.5:
+            x = torch.flip(x, dims=(2,))
+        return x, int(self.labels[i])
+
+
+def class_names(items: Iterable[ImageItem], class_map: Mapping[str, Sequence[str]] | None) -> list[str]:
+    return list(class_map) if class_map else sorted({it.label for it in items})
+
+
+class ImageDataModule:
+    """Train/val/test image sets from a :class:`genotorch.config.DataConfig` with ``root`` set (task: image).
+
+    Attributes: ``classes``, ``train_set``, ``val_set`` (None when empty), ``test_set``, ``train_labels``,
+    ``info`` (kind, shape, channels and decoding config, stored in checkpoints), ``report`` (the audit), ``split``.
+    """
+
+    def __init__(self, data, seed: int, output_dir: str | Path, log=print):
+        import lightning as L  # noqa: F401  (a LightningDataModule-compatible object; see loaders below)
+
+        self.cfg = data
+        class_map = {k: [str(x) for x in (v if isinstance(v, (list, tuple)) else [v])] for k, v in data.classes.items()}
+        items = scan_folder(data.root, class_map or None)
+        self.classes = class_names(items, class_map or None)
+        size = tuple(int(v) for v in data.image_size)
+        crop = tuple(int(v) for v in data.crop) if data.crop else None
+        log(f"decoding {len(items)} images from {data.root} ({'grey' if data.grayscale else 'RGB'}, "
+            f"{size[0]}x{size[1]}{f', top-left crop {crop[0]}x{crop[1]}' if crop else ''})")
+        prep = prepare(items, size, data.grayscale, crop, data.near_duplicate_bits)
+        split_file = Path(data.split_file) if data.split_file else Path(output_dir) / "split.csv"
+        if split_file.exists():
+            split, folds = load_split(split_file, items)
+            log(f"re-using the split in {split_file}")
+        else:
+            split, folds = make_split(prep, {"val": data.val_fraction, "test": data.test_fraction}, seed,
+                                      data.duplicates, data.kfold)
+            save_split(split_file, items, split, folds)
+            log(f"split saved to {split_file} (seed {seed}); delete it for a new one")
+        if data.kfold >= 2:
+            split = ["val" if f == data.fold else s for s, f in zip(split, folds)]
+        self.split, self.split_file = split, split_file
+        self.report = audit(prep, split)
+        log(format_audit(self.report))
+        y = np.array([self.classes.index(it.label) for it in items])
+        s = np.array(split)
+        self.items = items
+
+        def subset(name, hflip=False):
+            ix = np.nonzero(s == name)[0]
+            return (ImageTensorDataset(prep.images[ix], y[ix], hflip, seed), ix) if len(ix) else (None, ix)
+
+        (self.train_set, self.train_ix), (self.val_set, self.val_ix), (self.test_set, self.test_ix) = (
+            subset("train", data.hflip), subset("val"), subset("test"))
+        if self.train_set is None or len(set(self.train_set.labels.tolist())) < 2:
+            raise GenotorchError(f"{data.root}: the training split needs images of at least two classes")
+        self.train_labels = self.train_set.labels
+        c = prep.images.shape[1]
+        self.info = {"kind": "image", "shape": list(prep.images.shape[1:]),
+                     "channels": ["grey"] if c == 1 else ["red", "green", "blue"],
+                     "encodings": {"pixel": "uint8 0-255; RGBA composited on white"},
+                     "config": {"image_size": list(size), "grayscale": bool(data.grayscale),
+                                "crop": list(crop) if crop else None}}
+
+    def loaders(self, batch_size: int, num_workers: int, balance: str, seed: int, n_classes: int):
+        from torch.utils.data import DataLoader, WeightedRandomSampler
+
+        from genotorch.data.pileups import class_weights
+
+        g = torch.Generator().manual_seed(seed)
+        if balance == "sampler":
+            w = class_weights(self.train_labels, n_classes)[self.train_labels]
+            sampler = WeightedRandomSampler(w.double(), num_samples=len(w), replacement=True, generator=g)
+            train = DataLoader(self.train_set, batch_size, sampler=sampler, num_workers=num_workers)
+        else:
+            train = DataLoader(self.train_set, batch_size, shuffle=True, generator=g, num_workers=num_workers,
+                               drop_last=len(self.train_set) > batch_size)
+        val = DataLoader(self.val_set, batch_size, num_workers=num_workers) if self.val_set is not None else None
+        return train, val

@@ -1,0 +1,1 @@
+"""Batch inference: images (and, later, sequences) -> class probabilities, metrics, plots."""

@@ -1,0 +1,137 @@
+"""Predict and evaluate image classifiers.
+
+* :func:`predict_paths`: images decoded exactly as in training (the checkpoint's ``example_info.config``: size,
+  grey/RGB, crop) -> softmax probabilities ``(N, K)`` float64.
+* :func:`classification_metrics`: accuracy, per-class precision / recall / F1 (scikit-learn), Matthews correlation
+  coefficient, macro one-vs-rest AUROC, and the confusion matrix (rows = true class, columns = predicted).
+* :func:`write_predictions`: CSV ``path,predicted,p_<class>...`` (plus ``true`` when known), written to a temporary
+  name and renamed.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from genotorch.data.images import load_image
+
+
+def predict_array(model: torch.nn.Module, images: np.ndarray | torch.Tensor, batch_size: int = 64) -> np.ndarray:
+    out = []
+    with torch.inference_mode():
+        for i in range(0, len(images), batch_size):
+            x = torch.as_tensor(images[i:i + batch_size])
+            out.append(torch.softmax(model(x).float(), 1).numpy())
+    return np.concatenate(out).astype(np.float64) if out else np.zeros((0, 0))
+
+
+def predict_paths(model: torch.nn.Module, meta: dict, paths: Sequence[str], batch_size: int = 64,
+                  progress=None) -> np.ndarray:
+    c = meta["example_info"]["config"]
+    probs = []
+    for i in range(0, len(paths), batch_size):
+        batch = np.stack([load_image(p, c["image_size"], c["grayscale"], c["crop"]) for p in paths[i:i + batch_size]])
+        probs.append(predict_array(model, batch, batch_size))
+        if progress:
+            progress(min(i + batch_size, len(paths)), len(paths))
+    return np.concatenate(probs)
+
+
+def classification_metrics(y_true: np.ndarray, probs: np.ndarray, classes: Sequence[str]) -> dict:
+    from sklearn.metrics import (accuracy_score, confusion_matrix, matthews_corrcoef, precision_recall_fscore_support,
+                                 roc_auc_score)
+
+    y_pred = probs.argmax(1)
+    k = len(classes)
+    p, r, f, n = precision_recall_fscore_support(y_true, y_pred, labels=list(range(k)), zero_division=0)
+    try:
+        auroc = float(roc_auc_score(y_true, probs[:, 1]) if k == 2 else
+                      roc_auc_score(y_true, probs, multi_class="ovr", labels=list(range(k))))
+    except ValueError:
+        auroc = float("nan")
+    return {
+        "n": int(len(y_true)),
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "mcc": float(matthews_corrcoef(y_true, y_pred)),
+        "auroc": auroc,
+        "per_class": {c: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(n[i])}
+                      for i, c in enumerate(classes)},
+        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=list(range(k))).tolist(),
+        "classes": list(classes),
+    }
+
+
+def format_metrics(m: dict, title: str = "") -> str:
+    lines = [title] if title else []
+    lines.append(f"n {m['n']}  accuracy {m['accuracy']:.4f}  MCC {m['mcc']:.4f}  AUROC {m['auroc']:.4f}")
+    lines.append(f"{'class':14s} {'precision':>9s} {'recall':>7s} {'F1':>7s} {'n':>6s}")
+    for c, r in m["per_class"].items():
+        lines.append(f"{c:14s} {r['precision']:9.4f} {r['recall']:7.4f} {r['f1']:7.4f} {r['support']:6d}")
+    w = max(len(c) for c in m["classes"])
+    lines.append("confusion matrix (rows true, columns predicted): " + " | ".join(m["classes"]))
+    for c, row in zip(m["classes"], m["confusion_matrix"]):
+        lines.append(f"  {c:{w}s} " + " ".join(f"{v:6d}" for v in row))
+    return "\n".join(lines)
+
+
+def plot_confusion(m: dict, path: str | Path, title: str = "") -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cm = np.array(m["confusion_matrix"])
+    fig, ax = plt.subplots(figsize=(1.6 + 1.2 * len(cm), 1.2 + 1.2 * len(cm)))
+    ax.imshow(cm, cmap="Blues")
+    for i in range(len(cm)):
+        for j in range(len(cm)):
+            ax.text(j, i, str(cm[i, j]), ha="center", va="center", color="black" if cm[i, j] < cm.max() / 2 else "white")
+    ax.set_xticks(range(len(cm)), m["classes"], rotation=30)
+    ax.set_yticks(range(len(cm)), m["classes"])
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title or f"accuracy {m['accuracy']:.3f}")
+    fig.tight_layout()
+    tmp = Path(path).with_name(f".{Path(path).name}.tmp-{os.getpid()}.png")
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+def write_predictions(path: str | Path, paths: Sequence[str], probs: np.ndarray, classes: Sequence[str],
+                      true: Sequence[str] | None = None) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["path", "predicted", *[f"p_{c}" for c in classes], *(["true"] if true is not None else [])])
+        for i, p in enumerate(paths):
+            w.writerow([p, classes[int(probs[i].argmax())], *[f"{v:.6f}" for v in probs[i]],
+                        *([true[i]] if true is not None else [])])
+    os.replace(tmp, path)
+
+
+def test_report(checkpoint: str | Path, dm, out_dir: str | Path) -> dict:
+    """Evaluate ``checkpoint`` on the held-out test split of an ImageDataModule; writes test_metrics.json,
+    test_predictions.csv and confusion_matrix.png in ``out_dir`` and prints the table."""
+    from genotorch.models.checkpoint import load_classifier
+
+    model, meta = load_classifier(checkpoint)
+    probs = predict_array(model, dm.test_set.images)
+    m = classification_metrics(dm.test_set.labels, probs, meta["classes"])
+    m["checkpoint"] = str(checkpoint)
+    out_dir = Path(out_dir)
+    (out_dir / "test_metrics.json").write_text(json.dumps(m, indent=2) + "\n")
+    paths = [dm.items[i].path for i in dm.test_ix]
+    write_predictions(out_dir / "test_predictions.csv", paths, probs, meta["classes"],
+                      [dm.classes[int(v)] for v in dm.test_set.labels])
+    plot_confusion(m, out_dir / "confusion_matrix.png", f"held-out test: accuracy {m['accuracy']:.3f}")
+    print(format_metrics(m, f"held-out test split ({m['n']} images), best checkpoint"))
+    return m

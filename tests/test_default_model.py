@@ -1,0 +1,44 @@
+"""The shipped default model: export, loading, `call` without --model, and its figures on the real slice."""
+
+import torch
+from typer.testing import CliRunner
+
+from genotorch.cli.main import app
+from genotorch.models import default as default_mod
+from genotorch.models.checkpoint import load_classifier
+from genotorch.variants.evaluate import evaluate
+
+runner = CliRunner()
+
+
+def test_export_keeps_weights_and_meta_without_optimizer_state(model, tmp_path):
+    out = default_mod.export(model.best_checkpoint, tmp_path, "m.pt")
+    a, meta_a = load_classifier(model.best_checkpoint)
+    b, meta_b = load_classifier(out)
+    assert meta_a == meta_b
+    for (ka, va), (kb, vb) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert ka == kb and torch.equal(va, vb)
+    assert "optimizer_states" not in torch.load(out, weights_only=False)
+    assert (tmp_path / "config.json").exists() and not list(tmp_path.glob(".*tmp*"))
+
+
+def test_missing_default_model_is_a_clear_error(demo, tmp_path, monkeypatch):
+    monkeypatch.setattr(default_mod, "DEFAULT_MODEL", tmp_path / "nothing.pt")
+    r = runner.invoke(app, ["call", "--ref", str(demo.ref), "--reads", str(demo.bam), "--regions",
+                            "chr20:10000001-10001000", "-o", str(tmp_path / "x.vcf.gz")])
+    assert r.exit_code == 2 and "default model" in r.output and "--model" in r.output
+    assert not (tmp_path / "x.vcf.gz").exists()
+
+
+def test_call_without_model_uses_the_shipped_model(demo, tmp_path):
+    out = tmp_path / "calls.vcf.gz"
+    r = runner.invoke(app, ["call", "--ref", str(demo.ref), "--reads", str(demo.bam), "--regions",
+                            str(demo.confident), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    import pysam
+
+    with pysam.VariantFile(str(out)) as vf:
+        model_lines = [h for h in str(vf.header).splitlines() if h.startswith("##genotorch_model=")]
+    assert model_lines == [f"##genotorch_model={default_mod.DEFAULT_MODEL}"]
+    res = evaluate(str(out), str(demo.truth), str(demo.confident), str(demo.ref))
+    EXPECTED

@@ -1,0 +1,110 @@
+"""simulate-training-data on a 20 kb slice of the real reference and HG001's phased truth."""
+
+import json
+import shutil
+
+import pysam
+import pytest
+
+from genotorch.errors import GenotorchError
+from genotorch.io.intervals import Interval
+from genotorch.variants.simulate import SimulationConfig, art_profile, simulate_training_data, subtract
+
+pytestmark = pytest.mark.skipif(not (shutil.which("art_illumina") and shutil.which("bwa")),
+                                reason="art_illumina / bwa not installed (scripts/install.sh installs them)")
+
+
+def test_subtract_cuts_holes():
+    got = subtract([Interval("c", 0, 100), Interval("d", 0, 10)], [Interval("c", 20, 30), Interval("c", 90, 200)])
+    assert got == [Interval("c", 0, 20), Interval("c", 30, 90), Interval("d", 0, 10)]
+
+
+def test_art_profile_by_read_length():
+    assert [art_profile(n) for n in (100, 101, 150, 250)] == ["HS20", "HS25", "HS25", "MSv3"]
+
+
+@pytest.fixture(scope="module")
+def sim(shared, tmp_path_factory):
+    d = shared / "variants" / "hg001_illumina_grch37"
+    out = tmp_path_factory.mktemp("sim")
+    truth = next(d.glob("HG001_*PGandRTGphasetransfer.vcf.gz"))
+    info = simulate_training_data(d / "ucsc.hg19.chr20.unittest.fasta.gz", truth, ["chr20:10095001-10120000"], out,
+                                  SimulationConfig(depth=20, read_length=100, seed=3, threads=1),
+                                  exclude=["chr20:10000001-10100000"])
+    return out, info, truth
+
+
+def test_outputs_are_complete_and_labelled(sim):
+    out, info, truth = sim
+    assert info["pieces"] == ["chr20:10100001-10120000"]
+    assert (out / "confident.bed").read_text() == "chr20\t10100500\t10119500\n"
+    assert json.loads((out / "run_info.json").read_text())["counts"] == info["counts"]
+    assert not list(out.glob(".sim-*"))  # the temporary folder is gone
+    # the truth is the phased VCF's records inside the piece, genotypes unchanged (none overlap or are unphased here)
+    with pysam.VariantFile(str(truth)) as vf:
+        expected = [(r.pos, r.alleles, r.samples[0]["GT"]) for r in vf.fetch("20", 10100000, 10120000)
+                    if r.start >= 10100000 and r.stop <= 10120000]
+    with pysam.VariantFile(str(out / "truth.vcf.gz")) as vf:
+        got = [(r.pos, r.alleles, r.samples[0]["GT"]) for r in vf]
+    assert info["counts"]["skipped_unphased"] == info["counts"]["skipped_overlap"] == 0
+    assert got == expected and len(got) == info["counts"]["truth_records"] > 20
+
+
+def test_reads_are_on_the_full_reference_and_carry_the_alleles(sim):
+    out, info, _ = sim
+    with pysam.AlignmentFile(str(out / "reads.bam")) as bam:
+        assert bam.references == ("chr20",) and bam.lengths == (63025520,)
+        assert bam.header["RG"][0]["SM"] == "HG001"
+        assert bam.count("chr20", 9_990_000, 10_099_000) == 0  # the excluded window gets no reads
+        n = bam.count("chr20", 10_105_000, 10_115_000)
+        assert 20 * 10_000 / 100 * 0.8 < n < 20 * 10_000 / 100 * 1.3  # ~20x of 100 bp reads
+        mapq = [r.mapping_quality for r in bam.fetch("chr20", 10_105_000, 10_115_000)]
+        assert sum(q >= 20 for q in mapq) / len(mapq) > 0.95
+        with pysam.VariantFile(str(out / "truth.vcf.gz")) as vf:
+            snvs = [r for r in vf if len(r.ref) == len(r.alts[0]) == 1 and 10_101_000 < r.pos < 10_119_000]
+        for rec in snvs:  # hom-alt ~100% alt, het ~50%: the reads were made from the haplotypes
+            col = bam.count_coverage("chr20", rec.start, rec.stop, quality_threshold=0)
+            counts = {b: c[0] for b, c in zip("ACGT", col)}
+            frac = counts[rec.alts[0]] / max(1, sum(counts.values()))
+            want = sum(1 for a in rec.samples[0]["GT"] if a) / 2
+            assert abs(frac - want) < 0.3, (rec.pos, frac, want)
+
+
+def test_same_seed_same_reads(sim, shared, tmp_path):
+    out, info, truth = sim
+    d = shared / "variants" / "hg001_illumina_grch37"
+    simulate_training_data(d / "ucsc.hg19.chr20.unittest.fasta.gz", truth, ["chr20:10095001-10120000"], tmp_path,
+                           SimulationConfig(depth=20, read_length=100, seed=3, threads=1),
+                           exclude=["chr20:10000001-10100000"])
+
+    def reads(p):
+        with pysam.AlignmentFile(str(p / "reads.bam")) as bam:
+            return [(r.query_name, r.reference_start, r.query_sequence) for r in bam]
+
+    assert reads(tmp_path) == reads(out)
+
+
+def test_bad_input_is_named(shared, tmp_path, monkeypatch):
+    d = shared / "variants" / "hg001_illumina_grch37"
+    ref, truth = d / "ucsc.hg19.chr20.unittest.fasta.gz", next(d.glob("HG001_*.vcf.gz"))
+    with pytest.raises(GenotorchError, match="nothing long enough"):
+        simulate_training_data(ref, truth, ["chr20:10000001-10100000"], tmp_path, exclude=["chr20:10000001-10100000"])
+    with pytest.raises(GenotorchError, match="--sample NA12891 is not in"):
+        simulate_training_data(ref, truth, ["chr20:10100001-10120000"], tmp_path, SimulationConfig(sample="NA12891"))
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(GenotorchError, match="apt-get install art-nextgen-simulation-tools bwa samtools"):
+        simulate_training_data(ref, truth, ["chr20:10100001-10120000"], tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_random_variants_rate_and_kinds():
+    import numpy as np
+
+    from genotorch.variants.simulate import random_variants
+
+    seq = "ACGT" * 25_000
+    out = random_variants(seq, 100, np.random.default_rng(0))
+    assert out != seq and abs(len(out) - len(seq)) < 300  # insertions and deletions roughly cancel
+    assert random_variants(seq, 100, np.random.default_rng(0)) == out  # seeded
+    same = random_variants(seq[:5000], 10**9, np.random.default_rng(0))
+    assert same == seq[:5000]
