@@ -5,7 +5,9 @@
 #
 # 1. simulate-training-data: HG001's two haplotypes over chr20:9,995,001-11,095,000 (GIAB v3.3.2 phased truth),
 #    leaving chr20:10,000,001-10,100,000 out entirely (all the real labelled reads lie there: they stay the test);
-#    art_illumina paired reads at several depths, read lengths and contamination fractions; bwa mem; samtools.
+#    plus seeded random variants (one per ~300 bp: new loci on every set, so the model cannot learn HG001's
+#    ~1,300 sites by heart); art_illumina paired reads at several depths, read lengths and contamination fractions
+#    (low-fraction hom-ref candidates); bwa mem; samtools.
 # 2. make-examples on each set: training from chr20:9,995,001-11,000,000, validation from 11,000,001-11,095,000.
 # 3. genotorch train configs/default_model.yaml, then the best checkpoint is stripped to weights + meta and
 #    copied to src/genotorch/models/default/ with run_info (the model card is written by hand from the figures).
@@ -36,7 +38,8 @@ while read -r name len depth cont qs seed; do
   d=$OUT/sim/$name
   if [ ! -s "$d/reads.bam" ]; then
     $GT simulate-training-data --ref $REF --truth $TRUTH --regions $SPAN --exclude $HOLDOUT -o "$d" \
-      --read-length "$len" --depth "$depth" --contamination "$cont" --quality-shift "$qs" --seed "$seed" -t 2
+      --read-length "$len" --depth "$depth" --contamination "$cont" --quality-shift "$qs" --seed "$seed" -t 2 \
+      --random-variant-spacing 300
   fi
   [ -s "$d/train.h5" ] || $GT make-examples --ref $REF --reads "$d/reads.bam" --truth "$d/truth.vcf.gz" \
       --confident "$d/confident.bed" --regions chr20:9995001-11000000 -o "$d/train.h5" -j 2
