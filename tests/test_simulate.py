@@ -108,3 +108,20 @@ def test_random_variants_rate_and_kinds():
     assert random_variants(seq, 100, np.random.default_rng(0)) == out  # seeded
     same = random_variants(seq[:5000], 10**9, np.random.default_rng(0))
     assert same == seq[:5000]
+
+
+def test_random_variants_join_the_truth(shared, tmp_path):
+    d = shared / "variants" / "hg001_illumina_grch37"
+    truth = next(d.glob("HG001_*PGandRTGphasetransfer.vcf.gz"))
+    info = simulate_training_data(d / "ucsc.hg19.chr20.unittest.fasta.gz", truth, ["chr20:10100001-10120000"], tmp_path,
+                                  SimulationConfig(depth=10, read_length=100, seed=4, random_variant_spacing=400))
+    with pysam.VariantFile(str(truth)) as vf:
+        real = {r.pos for r in vf.fetch("20", 10100000, 10120000) if r.start >= 10100000 and r.stop <= 10120000}
+    with pysam.VariantFile(str(tmp_path / "truth.vcf.gz")) as vf:
+        got = [(r.pos, r.samples[0]["GT"]) for r in vf]
+    extra = [p for p, _ in got if p not in real]
+    assert real <= {p for p, _ in got} and len(extra) == info["counts"]["random_variants"]
+    assert 20_000 / (400 + 20) * 0.5 < len(extra) < 20_000 / (400 + 20) * 1.5
+    assert all(min(abs(p - q) for q in real) >= 20 for p in extra)  # never on top of a real variant
+    gts = [gt for p, gt in got if p in set(extra)]
+    assert {(1, 1), (1, 0), (0, 1)} == set(gts)
