@@ -120,10 +120,55 @@ def main(argv=None) -> int:
             print(f"{name:26s} {step:14s} {r['wall']:7.2f} {r['cpu']:7.2f} {n / r['wall']:7.0f} "
                   f"{bp / r['cpu']:9.0f} {r['cpu'] * 100_000 / bp:11.2f} {r['rss_mb']:8.0f}")
         per = call["cpu"] * 100_000 / bp
+        print(f"{name:26s} make-examples {n / me['cpu']:.0f} candidates per CPU-s; call {n / call['cpu']:.0f} "
+              f"candidates per CPU-s")
         print(f"{name:26s} candidates {n}; model alone {eps:.0f} examples/s on 1 thread; start-up (imports + model) "
               f"{startup:.2f} s; call/bcftools CPU ratio {call['cpu'] / bc['cpu']:.1f}; call {per:.2f} CPU-s/100 kb "
               f"= {per / DV_VCPU_S_PER_100KB:.2f} x DeepVariant's {DV_VCPU_S_PER_100KB:.1f}")
+    _, sim_bam, sim_region, _ = inputs[1]
+    profile_call(ref, sim_bam, sim_region, args.cache / "profile.vcf.gz")
     return 0
+
+
+STAGES = [  # (label, function name as cProfile reports it: file suffix, function)
+    ("read fetch + filter (pysam)", "alignments.py", "fetch_reads"),
+    ("CIGAR walk (read_events)", "read_events.py", "read_events"),
+    ("allele counting", "candidates.py", "count_alleles"),
+    ("candidate finding", "candidates.py", "find_candidates"),
+    ("read encoding (encode_read)", "pileup.py", "encode_read"),
+    ("pileup assembly (build_pileup)", "pileup.py", "build_pileup"),
+    ("model forward (predict_probs)", "call.py", "predict_probs"),
+    ("genotypes + VCF records (postprocess)", "postprocess.py", "postprocess"),
+    ("VCF write + tabix", "variants.py", "write_vcf"),
+]
+
+
+def profile_call(ref: Path, bam: Path, region: str, out: Path) -> None:
+    """Where `call` spends its time: cProfile of one in-process run (1 worker), cumulative seconds per stage, plus
+    the import and model-loading cost measured in a fresh interpreter."""
+    code = f"""
+import cProfile, pstats, time, json
+t0 = time.perf_counter()
+from genotorch.variants.call import call_variants
+from genotorch.models.default import default_model_path
+t1 = time.perf_counter()
+pr = cProfile.Profile(); pr.enable()
+call_variants({str(ref)!r}, {str(bam)!r}, str(default_model_path()), {str(out)!r}, [{region!r}])
+pr.disable(); t2 = time.perf_counter()
+st = pstats.Stats(pr).stats
+rows = {{}}
+for (file, line, fn), (cc, nc, tt, ct, callers) in st.items():
+    rows.setdefault(file.split('/')[-1] + ':' + fn, 0.0)
+    rows[file.split('/')[-1] + ':' + fn] += ct
+print(json.dumps({{"import": t1 - t0, "call": t2 - t1, "rows": rows}}))
+"""
+    r = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+                   .stdout.strip().splitlines()[-1])
+    print(f"\nwhere `call` spends its time on {region} (cProfile, 1 worker; profiled run {r['call']:.1f} s, "
+          f"+ {r['import']:.2f} s of imports before it):")
+    for label, file, fn in STAGES:
+        t = r["rows"].get(f"{file}:{fn}", 0.0)
+        print(f"  {label:40s} {t:7.2f} s  {100 * t / r['call']:5.1f}%")
 
 
 def _count(path: Path) -> int:

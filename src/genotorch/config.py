@@ -45,7 +45,7 @@ class DataConfig:
     fold: int = 0
     split_file: str = ""  # default: output_dir/split.csv (re-used when present)
     duplicates: str = "drop_conflicting"  # drop_conflicting | keep
-    near_duplicate_bits: int = 2
+    near_duplicate_bits: int = 0  # dHash Hamming distance for "near-identical"; 2 chains 760 charts into one group
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ def predict_cmd(
 def audit_cmd(
     root: Path = typer.Argument(..., help="Folder of class sub-folders."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the full report (every path) as JSON."),
-    near_duplicate_bits: int = typer.Option(2, help="Difference-hash bits within which two images are near-identical."),
+    near_duplicate_bits: int = typer.Option(0, help="Difference-hash bits within which two images are near-identical."),
 ):
     """Data hygiene before training: images per class, blank images, byte-identical and near-identical images
     filed under two classes."""

@@ -187,7 +187,7 @@ class Prepared:
     groups: np.ndarray          # group id per image (identical / near-identical together)
 
 
-def prepare(items: Sequence[ImageItem], image_size, grayscale: bool, crop, near_bits: int = 2,
+def prepare(items: Sequence[ImageItem], image_size, grayscale: bool, crop, near_bits: int = 0,
             progress=None) -> Prepared:
     imgs, hashes, dh = [], [], []
     for k, it in enumerate(items):

@@ -178,9 +178,7 @@ def simulate_training_data(ref_path: str | Path, truth_path: str | Path, regions
                 counts["skipped_unphased"] += b.skipped_unphased
                 counts["skipped_overlap"] += b.skipped_overlap
                 for h, seq in enumerate(b.sequences):
-                    fa.write(f">p{i}h{h + 1}\n")
-                    for j in range(0, len(seq), 80):
-                        fa.write(seq[j:j + 80] + "\n")
+                    _fasta_record(fa, f"p{i}h{h + 1}", seq)
         log(f"haplotypes: {len(pieces)} piece(s), {counts['applied_hap1']} + {counts['applied_hap2']} alleles placed, "
             f"{counts['skipped_unphased']} unphased het(s) left out")
         if not 0 <= cfg.contamination < 0.5:
@@ -194,9 +192,7 @@ def simulate_training_data(ref_path: str | Path, truth_path: str | Path, regions
             with open(tmp / "contaminant.fa", "w") as fa:
                 for i, p in enumerate(pieces):
                     seq = random_variants(ref.fetch(p.contig, p.start, p.end), cfg.contaminant_spacing, rng)
-                    fa.write(f">p{i}c\n")
-                    for j in range(0, len(seq), 80):
-                        fa.write(seq[j:j + 80] + "\n")
+                    _fasta_record(fa, f"p{i}c", seq)
             _art(tmp / "contaminant.fa", cfg.depth * cfg.contamination, cfg.seed + 1, tmp / "cont", profile, cfg, info)
             for k in (1, 2):
                 with open(tmp / f"reads{k}.fq", "ab") as dst, open(tmp / f"cont{k}.fq", "rb") as src:
@@ -205,10 +201,7 @@ def simulate_training_data(ref_path: str | Path, truth_path: str | Path, regions
         spans = _spans(pieces, ref, cfg.pad)
         with open(tmp / "span.fa", "w") as fa:
             for name, (contig, start, end) in spans.items():
-                seq = ref.fetch(contig, start, end)
-                fa.write(f">{name}\n")
-                for j in range(0, len(seq), 80):
-                    fa.write(seq[j:j + 80] + "\n")
+                _fasta_record(fa, name, ref.fetch(contig, start, end))
         _run(["bwa", "index", str(tmp / "span.fa")], info)
         log("bwa mem + samtools sort")
         rg = f"@RG\\tID:sim\\tSM:{sample}\\tPL:ILLUMINA\\tLB:sim"
@@ -321,6 +314,12 @@ def _art(fasta: Path, depth: float, seed: int, prefix: Path, profile: str, cfg: 
     if cfg.quality_shift:
         art += ["-qs", str(cfg.quality_shift), "-qs2", str(cfg.quality_shift)]
     _run(art, info)
+
+
+def _fasta_record(f, name: str, seq: str) -> None:
+    f.write(f">{name}\n")
+    for j in range(0, len(seq), 80):
+        f.write(seq[j:j + 80] + "\n")
 
 
 def _sample(truth_path, sample: str | None) -> str:
