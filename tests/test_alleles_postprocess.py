@@ -75,3 +75,14 @@ def test_compare_counts_like_happy():
     assert (r["SNP"].tp, r["SNP"].fp, r["SNP"].fn) == (1, 1, 1)
     assert (r["INDEL"].tp, r["INDEL"].fp, r["INDEL"].fn) == (0, 1, 1)  # right allele, wrong genotype
     assert r["SNP"].f1 == pytest.approx(0.5)
+
+
+def test_side_by_side_table():
+    from genotorch.variants.evaluate import format_side_by_side
+
+    r = lambda tp, fp, fn, p, rc, f: {"tp": tp, "fp": fp, "fn": fn, "precision": p, "recall": rc, "f1": f}
+    a = {"SNP": r(45, 0, 0, 1.0, 1.0, 1.0), "INDEL": r(3, 1, 1, 0.75, 0.75, 0.75)}
+    b = {"SNP": r(45, 0, 0, 1.0, 1.0, 1.0), "INDEL": r(2, 2, 2, 0.5, 0.5, 0.5)}
+    lines = format_side_by_side({"genotorch": a, "bcftools": b}).splitlines()
+    assert lines[1].split() == ["genotorch", "SNP", "45", "0", "0", "1.0000", "1.0000", "1.0000"]
+    assert lines[4].split() == ["bcftools", "INDEL", "2", "2", "2", "0.5000", "0.5000", "0.5000"]

@@ -48,3 +48,18 @@ def test_train_config_rejects_unknown_and_bad_values(tmp_path):
     cfg = load_train_config(p)
     assert cfg.data.train == ("a.h5",) and cfg.data.batch_size == 8 and cfg.trainer.max_epochs == 4
     assert isinstance(cfg, TrainConfig) and cfg.to_dict()["data"]["train"] == ["a.h5"]
+
+
+def test_train_set_overrides(tmp_path):
+    from typer.testing import CliRunner
+
+    from genotorch.cli.main import app
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("task: pileup\ndata: {train: [nothing.h5]}\n")
+    r = CliRunner().invoke(app, ["train", str(cfg), "--set", "optimizer.lr"])
+    assert r.exit_code == 2 and "write KEY=VALUE" in r.output
+    r = CliRunner().invoke(app, ["train", str(cfg), "--set", "optimizer.nope=1"])
+    assert r.exit_code == 2 and "optimizer.nope" in r.output
+    r = CliRunner().invoke(app, ["train", str(cfg), "--set", "data.train=[a.h5, b.h5]"])
+    assert r.exit_code == 2 and "a.h5" in r.output  # the list override reached the data loader
