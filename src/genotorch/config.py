@@ -32,9 +32,14 @@ class DataConfig:
     batch_size: int = 64
     num_workers: int = 0
     balance: str = "none"  # none | class_weights | sampler
+    test: tuple[str, ...] = ()  # task: sequence: test CSV(s), scored after training
+    # task: sequence (see genotorch.data.sequences)
+    sequence_length: int = 0  # 0: the longest training sequence
+    rc_augment: bool = False
+    shift_augment: int = 0
     # task: image (see genotorch.data.images)
     root: str = ""  # folder of class sub-folders
-    classes: dict = field(default_factory=dict)  # class -> [sub-folders] (merging); default one class per folder
+    classes: typing.Any = field(default_factory=dict)  # image: class -> [sub-folders]; sequence: [labels]
     image_size: tuple[str, ...] = ("224", "224")  # H, W after the crop
     grayscale: bool = True
     crop: tuple[str, ...] = ()  # [height, width] from the top-left corner, in source pixels
@@ -98,7 +103,7 @@ _CHOICES = {
     ("optimizer", "name"): ("adam", "adamw", "sgd", "rmsprop"),
     ("optimizer", "scheduler"): ("none", "cosine"),
     ("trainer", "monitor_mode"): ("min", "max"),
-    ("", "task"): ("pileup", "image"),
+    ("", "task"): ("pileup", "image", "sequence"),
     ("data", "duplicates"): ("drop_conflicting", "keep"),
 }
 

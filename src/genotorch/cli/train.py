@@ -49,3 +49,6 @@ def train_cmd(
     console.print(f"best checkpoint: {res.best_checkpoint} (score {res.best_score})\n"
                   f"last checkpoint: {res.last_checkpoint} (step {res.global_step}, epoch {res.epochs})\n"
                   f"metrics: {Path(cfg.output_dir) / 'logs' / 'metrics.csv'}, curves: {Path(cfg.output_dir) / 'curves.png'}")
+    if res.test:
+        t = res.test
+        console.print(f"test MCC {t['mcc']:.4f}\ntest AUROC {t['auroc']:.4f}\ntest accuracy {t['accuracy']:.4f}")

@@ -69,3 +69,92 @@ def leakage_report(splits: Mapping[str, Sequence[str]]) -> dict:
         rc = sum(1 for s in upper[b] if s not in sets[a] and reverse_complement(s) in sets[a])
         out[f"{a}->{b}"] = {"exact": exact, "reverse_complement": rc, "of": len(upper[b])}
     return out
+
+
+class OneHotDataset:
+    """``(float32 (4, L) one-hot, class index)`` items. Training augmentation: ``rc`` flips a sequence to its
+    reverse complement with probability 0.5 (both axes of the one-hot); ``shift`` moves it by up to that many bp
+    either way (zero columns fill the gap)."""
+
+    def __init__(self, x, y, rc: bool = False, shift: int = 0):
+        import torch
+
+        self.x = torch.from_numpy(x)
+        self.y = y
+        self.labels = y
+        self.rc, self.shift = rc, shift
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def __getitem__(self, i: int):
+        import torch
+
+        x = self.x[i]
+        if self.rc and torch.rand(()) < 0.5:
+            x = torch.flip(x, dims=(0, 1))
+        if self.shift:
+            s = int(torch.randint(-self.shift, self.shift + 1, ()))
+            if s:
+                x = torch.roll(x, s, dims=1)
+                if s > 0:
+                    x[:, :s] = 0
+                else:
+                    x[:, s:] = 0
+        return x, int(self.y[i])
+
+
+class SequenceDataModule:
+    """Train/val/test one-hot sets from ``data.train``/``data.val``/``data.test`` CSVs (task: sequence).
+
+    Classes are ``data.classes`` when given (a list of label strings), else the sorted labels of the training table.
+    Raises GenotorchError for a label not among the classes (file and label named) or a single-class training set.
+    """
+
+    def __init__(self, data, seed: int, log=print):
+        import numpy as np
+
+        from genotorch.encode.onehot import one_hot
+
+        if not data.train:
+            raise GenotorchError("data.train: give the training CSV (sequence,label)")
+        tables = {"train": [read_sequence_table(p) for p in data.train],
+                  "val": [read_sequence_table(p) for p in data.val],
+                  "test": [read_sequence_table(p) for p in data.test]}
+        train_labels = [lab for t in tables["train"] for lab in t.labels]
+        classes = [str(c) for c in data.classes] if isinstance(data.classes, (list, tuple)) and data.classes else \
+            sorted(set(train_labels), key=lambda v: (len(v), v))
+        if len(set(train_labels)) < 2:
+            raise GenotorchError(f"{data.train[0]}: the training set has a single class ({train_labels[0]!r}); "
+                                 "a classifier needs at least two")
+        length = int(data.sequence_length) or max(len(s) for t in tables["train"] for s in t.sequences)
+        self.classes, self.length = classes, length
+        index = {c: i for i, c in enumerate(classes)}
+        sets = {}
+        for name, ts in tables.items():
+            seqs = [s for t in ts for s in t.sequences]
+            labels = []
+            for t in ts:
+                for lab in t.labels:
+                    if lab not in index:
+                        raise GenotorchError(f"{t.path}: label {lab!r} is not one of the classes {classes} "
+                                             "(set data.classes or fix the table)")
+                    labels.append(index[lab])
+            sets[name] = (seqs, np.array(labels, dtype=np.int64))
+        self.report = leakage_report({k: v[0] for k, v in sets.items() if v[0]})
+        log("leakage (sequences of the later split found in the earlier): " + "; ".join(
+            f"{k} exact {v['exact']}, reverse complement {v['reverse_complement']} of {v['of']}"
+            for k, v in self.report.items() if k != "within"))
+        mk = lambda name, aug: (OneHotDataset(one_hot(sets[name][0], length), sets[name][1],
+                                              aug and data.rc_augment, data.shift_augment if aug else 0)
+                                if len(sets[name][0]) else None)
+        self.train_set, self.val_set, self.test_set = mk("train", True), mk("val", False), mk("test", False)
+        self.train_labels = self.train_set.labels
+        self.info = {"kind": "sequence", "shape": [4, length], "channels": ["A", "C", "G", "T"],
+                     "encodings": {"one_hot": "A,C,G,T channels; N and other IUPAC codes all-zero; right-padded"},
+                     "config": {"length": length, "alphabet": "ACGT"}}
+
+    def loaders(self, batch_size: int, num_workers: int, balance: str, seed: int, n_classes: int):
+        from genotorch.data.images import ImageDataModule
+
+        return ImageDataModule.loaders(self, batch_size, num_workers, balance, seed, n_classes)

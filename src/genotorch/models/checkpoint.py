@@ -20,6 +20,8 @@ def model_params(meta: dict) -> dict:
     params = dict(meta["config"]["model"].get("params", {}))
     params.setdefault("in_channels", len(meta["example_info"]["channels"]))
     params.setdefault("n_classes", len(meta["classes"]))
+    if meta["example_info"].get("kind") == "sequence":
+        params.setdefault("length", meta["example_info"]["shape"][1])
     return params
 
 

@@ -119,19 +119,22 @@ def write_predictions(path: str | Path, paths: Sequence[str], probs: np.ndarray,
 
 
 def test_report(checkpoint: str | Path, dm, out_dir: str | Path) -> dict:
-    """Evaluate ``checkpoint`` on the held-out test split of an ImageDataModule; writes test_metrics.json,
-    test_predictions.csv and confusion_matrix.png in ``out_dir`` and prints the table."""
+    """Evaluate ``checkpoint`` on the held-out test split of an Image- or SequenceDataModule; writes
+    test_metrics.json, test_predictions.csv (image paths, or ``test:<row>`` for sequences) and confusion_matrix.png in
+    ``out_dir`` and prints the table."""
     from genotorch.models.checkpoint import load_classifier
 
     model, meta = load_classifier(checkpoint)
-    probs = predict_array(model, dm.test_set.images)
+    x = dm.test_set.images if hasattr(dm.test_set, "images") else dm.test_set.x
+    probs = predict_array(model, x, 256)
     m = classification_metrics(dm.test_set.labels, probs, meta["classes"])
     m["checkpoint"] = str(checkpoint)
     out_dir = Path(out_dir)
     (out_dir / "test_metrics.json").write_text(json.dumps(m, indent=2) + "\n")
-    paths = [dm.items[i].path for i in dm.test_ix]
+    paths = [dm.items[i].path for i in dm.test_ix] if hasattr(dm, "items") else \
+        [f"test:{i}" for i in range(len(probs))]
     write_predictions(out_dir / "test_predictions.csv", paths, probs, meta["classes"],
                       [dm.classes[int(v)] for v in dm.test_set.labels])
     plot_confusion(m, out_dir / "confusion_matrix.png", f"held-out test: accuracy {m['accuracy']:.3f}")
-    print(format_metrics(m, f"held-out test split ({m['n']} images), best checkpoint"))
+    print(format_metrics(m, f"held-out test split ({m['n']} examples), best checkpoint"))
     return m

@@ -71,6 +71,12 @@ def train(cfg: TrainConfig, resume: str | None = None, init_from: str | None = N
         dm = ImageDataModule(d, cfg.seed, out, log=print)
         classes = dm.classes
         train_loader, val_loader = dm.loaders(d.batch_size, d.num_workers, d.balance, cfg.seed, len(classes))
+    elif cfg.task == "sequence":
+        from genotorch.data.sequences import SequenceDataModule
+
+        dm = SequenceDataModule(d, cfg.seed, log=print)
+        classes = dm.classes
+        train_loader, val_loader = dm.loaders(d.batch_size, d.num_workers, d.balance, cfg.seed, len(classes))
     else:
         dm = PileupDataModule(d.train, d.val, d.batch_size, d.num_workers, d.balance, cfg.seed,
                               len(GENOTYPE_CLASSES))
@@ -120,7 +126,7 @@ def train(cfg: TrainConfig, resume: str | None = None, init_from: str | None = N
     best = Path(best_cb.best_model_path) if best_cb.best_model_path else None
     score = float(best_cb.best_model_score) if best_cb.best_model_score is not None else None
     test = None
-    if cfg.task == "image" and dm.test_set is not None:
+    if cfg.task in ("image", "sequence") and dm.test_set is not None:
         from genotorch.predict.images import test_report
 
         test = test_report(best or last, dm, out)

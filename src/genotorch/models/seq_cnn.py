@@ -1,0 +1,71 @@
+"""CNNs on one-hot DNA ``(N, 4, L)`` float32 (A, C, G, T; see :mod:`genotorch.encode.onehot`) -> ``(N, K)`` logits.
+
+* ``basset``: Kelley et al. 2016 (Genome Research 26:990), the published architecture as default: convolutions of
+  300/200/200 filters, widths 19/11/7, max-pools 3/4/4 (ceil mode, so short sequences keep one position), two fully
+  connected layers of 1000 with dropout 0.3; BatchNorm after every layer as in the Basset code.
+* ``small_cnn``: two convolutions (128 filters of width 15, 128 of width 7), a global max + mean pool and one linear
+  layer: a few minutes per epoch-sized run on a CPU.
+``length`` is the input length L (from the data; the checkpoint stores it).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from genotorch.models.registry import register
+
+
+class Basset(nn.Module):
+    def __init__(self, in_channels: int = 4, n_classes: int = 2, length: int = 600, filters=(300, 200, 200),
+                 widths=(19, 11, 7), pools=(3, 4, 4), hidden=(1000, 1000), dropout: float = 0.3):
+        super().__init__()
+        layers, c = [], in_channels
+        for f, w, p in zip(filters, widths, pools):
+            layers += [nn.Conv1d(c, f, w, padding=w // 2), nn.BatchNorm1d(f), nn.ReLU(inplace=True),
+                       nn.MaxPool1d(p, ceil_mode=True)]
+            c = f
+        self.features = nn.Sequential(*layers)
+        with torch.no_grad():
+            n = self.features.eval()(torch.zeros(1, in_channels, length)).numel()
+        head, d = [nn.Flatten()], n
+        for h in hidden:
+            head += [nn.Linear(d, h), nn.BatchNorm1d(h), nn.ReLU(inplace=True), nn.Dropout(dropout)]
+            d = h
+        self.head = nn.Sequential(*head, nn.Linear(d, n_classes))
+        self.in_channels, self.length = in_channels, length
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check(x, self.in_channels, self.length)
+        return self.head(self.features(x.float()))
+
+
+class SmallCNN(nn.Module):
+    def __init__(self, in_channels: int = 4, n_classes: int = 2, length: int = 0, filters: int = 128,
+                 dropout: float = 0.2):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv1d(in_channels, filters, 15, padding=7), nn.BatchNorm1d(filters), nn.ReLU(inplace=True),
+            nn.Conv1d(filters, filters, 7, padding=3), nn.BatchNorm1d(filters), nn.ReLU(inplace=True))
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * filters, n_classes))
+        self.in_channels, self.length = in_channels, length
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check(x, self.in_channels, self.length or x.shape[-1])
+        h = self.features(x.float())
+        return self.head(torch.cat([h.amax(-1), h.mean(-1)], 1))
+
+
+def _check(x: torch.Tensor, c: int, length: int) -> None:
+    if x.dim() != 3 or x.shape[1] != c or x.shape[2] != length:
+        raise ValueError(f"expected one-hot DNA of shape (N, {c}, {length}), got {tuple(x.shape)}")
+
+
+@register("basset")
+def basset(**params) -> nn.Module:
+    return Basset(**params)
+
+
+@register("small_cnn")
+def small_cnn(**params) -> nn.Module:
+    return SmallCNN(**params)

@@ -1,0 +1,85 @@
+"""Sequence task: Basset / small CNN shapes, augmentation, label errors, and a short train -> test report."""
+
+import numpy as np
+import pytest
+import torch
+
+from genotorch.config import load_train_config
+from genotorch.data.sequences import OneHotDataset
+from genotorch.encode.onehot import one_hot, reverse_complement
+from genotorch.errors import GenotorchError
+from genotorch.models.registry import build_model
+
+
+@pytest.mark.parametrize("length", [70, 600])
+def test_basset_published_default_shapes(length):
+    m = build_model("basset", in_channels=4, n_classes=3, length=length)
+    convs = [l for l in m.features if isinstance(l, torch.nn.Conv1d)]
+    assert [(c.out_channels, c.kernel_size[0]) for c in convs] == [(300, 19), (200, 11), (200, 7)]
+    assert m(torch.zeros(2, 4, length)).shape == (2, 3)
+    with pytest.raises(ValueError, match="one-hot DNA"):
+        m(torch.zeros(2, 4, length + 1))
+
+
+def test_reverse_complement_augmentation_is_the_reverse_complement():
+    s = "AACGTTTGCA"
+    ds = OneHotDataset(one_hot([s]), np.array([1]), rc=True)
+    torch.manual_seed(0)
+    seen = {tuple(ds[0][0].flatten().tolist()) for _ in range(20)}
+    assert seen == {tuple(one_hot([s])[0].flatten()), tuple(one_hot([reverse_complement(s)])[0].flatten())}
+
+
+def write_csv(path, rows):
+    path.write_text("sequence,label\n" + "".join(f"{s},{lab}\n" for s, lab in rows))
+    return path
+
+
+def synthetic(n, seed):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        s = list("".join(rng.choice(list("ACGT"), 40)))
+        lab = i % 2
+        if lab:
+            p = int(rng.integers(0, 34))
+            s[p:p + 6] = "TATAAA"
+        rows.append(("".join(s), lab))
+    return rows
+
+
+def config(tmp_path, **over):
+    train = write_csv(tmp_path / "train.csv", synthetic(400, 1))
+    dev = write_csv(tmp_path / "dev.csv", synthetic(100, 2))
+    test = write_csv(tmp_path / "test.csv", synthetic(100, 3))
+    cfg = tmp_path / "s.yaml"
+    cfg.write_text(f"""task: sequence
+seed: 0
+output_dir: {tmp_path / 'run'}
+data: {{train: [{train}], val: [{dev}], test: [{test}], rc_augment: true, shift_augment: 2, batch_size: 32}}
+model: {{name: small_cnn, params: {{filters: 32}}}}
+optimizer: {{name: adamw, lr: 0.005}}
+trainer: {{max_epochs: 8, val_every_n_steps: 13, limit_val_batches: 4, early_stopping_patience: 0,
+          checkpoint_every_n_steps: 13, log_every_n_steps: 5}}
+""")
+    return load_train_config(cfg, over)
+
+
+def test_train_and_test_report(tmp_path):
+    from genotorch.train.run import train
+
+    res = train(config(tmp_path), progress_bar=False)
+    assert res.test["classes"] == ["0", "1"] and res.test["n"] == 100
+    assert res.test["mcc"] > 0.8 and res.test["auroc"] > 0.95  # a planted TATAAA box is easy to learn
+    assert (tmp_path / "run" / "test_metrics.json").exists()
+
+
+def test_label_errors(tmp_path):
+    from genotorch.data.sequences import SequenceDataModule
+
+    cfg = config(tmp_path, **{"data.classes": ["0", "2"]})
+    with pytest.raises(GenotorchError, match="label '1' is not one of the classes"):
+        SequenceDataModule(cfg.data, 0, log=lambda s: None)
+    one = write_csv(tmp_path / "one.csv", [("ACGT", 1), ("AACC", 1)])
+    cfg = config(tmp_path, **{"data.train": [str(one)], "data.val": [], "data.test": []})
+    with pytest.raises(GenotorchError, match="single class"):
+        SequenceDataModule(cfg.data, 0, log=lambda s: None)
