@@ -83,3 +83,8 @@ def test_label_errors(tmp_path):
     cfg = config(tmp_path, **{"data.train": [str(one)], "data.val": [], "data.test": []})
     with pytest.raises(GenotorchError, match="single class"):
         SequenceDataModule(cfg.data, 0, log=lambda s: None)
+
+
+def test_basset_is_built_in_train_mode():
+    m = build_model("basset", in_channels=4, n_classes=2, length=70)
+    assert all(mod.training for mod in m.modules())

@@ -28,6 +28,7 @@ class Basset(nn.Module):
         self.features = nn.Sequential(*layers)
         with torch.no_grad():
             n = self.features.eval()(torch.zeros(1, in_channels, length)).numel()
+        self.features.train()  # eval() above was only for the size probe (BatchNorm on one example)
         head, d = [nn.Flatten()], n
         for h in hidden:
             head += [nn.Linear(d, h), nn.BatchNorm1d(h), nn.ReLU(inplace=True), nn.Dropout(dropout)]
