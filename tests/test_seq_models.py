@@ -88,3 +88,35 @@ def test_label_errors(tmp_path):
 def test_basset_is_built_in_train_mode():
     m = build_model("basset", in_channels=4, n_classes=2, length=70)
     assert all(mod.training for mod in m.modules())
+
+
+def test_windows_tile_and_cover():
+    from genotorch.predict.sequences import windows
+
+    assert windows("ACGT", 10) == ["ACGT"]
+    w = windows("A" * 3 + "C" * 7, 4)  # stride 2: starts 0, 2, 4, 6
+    assert w == ["AAAC", "ACCC", "CCCC", "CCCC"] and len(windows("ACGTACGTA", 4)) == 4  # 0, 2, 4, +5 flush
+
+
+def test_predict_sequences_cli(tmp_path):
+    import csv
+
+    from typer.testing import CliRunner
+
+    from genotorch.cli.main import app
+    from genotorch.train.run import train
+
+    res = train(config(tmp_path), progress_bar=False)
+    fasta = tmp_path / "q.fa"
+    pos = "ACGTACGTAC" + "TATAAA" + "GCGTACGTACGTAGCATGCA"
+    fasta.write_text(f">box\n{pos}\n>long\n{pos * 3}\n>short\nacgtn\n")
+    out = tmp_path / "p.tsv"
+    r = CliRunner().invoke(app, ["predict", str(fasta), "--model", str(res.best_checkpoint), "-o", str(out),
+                                 "--rc-average"])
+    assert r.exit_code == 0, r.output
+    rows = list(csv.DictReader(open(out), delimiter="\t"))
+    assert [x["id"] for x in rows] == ["box", "long", "short"] and rows[0]["predicted"] == "1"
+    assert abs(float(rows[2]["p_0"]) + float(rows[2]["p_1"]) - 1) < 1e-5
+    r = CliRunner().invoke(app, ["predict", str(tmp_path / "test.csv"), "--model", str(res.best_checkpoint),
+                                 "-o", str(tmp_path / "t.tsv")])
+    assert r.exit_code == 0 and "MCC" in r.output  # labels known: metrics printed

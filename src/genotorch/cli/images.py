@@ -1,4 +1,5 @@
-"""Image commands: predict (folder -> CSV of class probabilities, + metrics when the truth is known), audit-images."""
+"""predict (images: a folder -> CSV; sequences: FASTA/CSV -> TSV of class probabilities, + metrics when the truth
+is known) and audit-images."""
 
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ from genotorch.cli.common import console, user_errors
 
 @user_errors
 def predict_cmd(
-    inputs: Path = typer.Argument(..., help="An image, or a folder of images (loose or in class sub-folders)."),
-    model: Path = typer.Option(..., "--model", help="Checkpoint of an image classifier from `genotorch train`."),
-    output: Path = typer.Option(..., "--output", "-o", help="CSV to write: path, predicted, p_<class>... (, true)."),
-    batch_size: int = typer.Option(64, help="Images per batch."),
+    inputs: Path = typer.Argument(..., help="Image model: an image or a folder of images (loose or in class "
+                                  "sub-folders). Sequence model: FASTA, or CSV/TSV with a sequence column."),
+    model: Path = typer.Option(..., "--model", help="Checkpoint of an image or sequence classifier (`genotorch train`)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Images: CSV path, predicted, p_<class>... (, true). "
+                                "Sequences: TSV id, predicted, p_<class>... (, true)."),
+    batch_size: int = typer.Option(64, help="Images or windows per batch."),
+    rc_average: bool = typer.Option(False, "--rc-average", help="Sequences: average with the reverse complement."),
 ):
     """Class probabilities for every image, decoded as in training (size, grey/RGB, top-left crop).
 
@@ -30,6 +34,8 @@ def predict_cmd(
                                           write_predictions)
 
     net, meta = load_classifier(model)
+    if meta["example_info"].get("kind") == "sequence":
+        return _predict_sequences(net, meta, inputs, output, rc_average)
     if meta["example_info"].get("kind") != "image":
         raise GenotorchError(f"{model} is a {meta['example_info'].get('kind', 'pileup')} model, not an image "
                              "classifier: check --model")
@@ -51,6 +57,27 @@ def predict_cmd(
         console.print(format_metrics(m, f"{inputs} (true class from the sub-folder names)"), highlight=False)
         Path(str(output) + ".metrics.json").write_text(json.dumps(m, indent=2) + "\n")
         plot_confusion(m, str(output) + ".confusion.png")
+
+
+def _predict_sequences(net, meta, inputs: Path, output: Path, rc_average: bool) -> None:
+    import numpy as np
+
+    from genotorch.errors import GenotorchError
+    from genotorch.predict.images import classification_metrics, format_metrics, write_predictions
+    from genotorch.predict.sequences import predict_sequences, read_inputs
+
+    ids, seqs, labels = read_inputs(inputs)
+    classes = meta["classes"]
+    probs = predict_sequences(net, meta["example_info"]["shape"][1], seqs, rc_average)
+    known = labels is not None and all(lab in classes for lab in labels)
+    if labels is not None and not known:
+        bad = next(lab for lab in labels if lab not in classes)
+        raise GenotorchError(f"{inputs}: label {bad!r} is not one of the model's classes {classes}")
+    write_predictions(output, ids, probs, classes, labels if known else None, delimiter="\t", id_name="id")
+    console.print(f"wrote {len(ids)} predictions to {output}")
+    if known:
+        m = classification_metrics(np.array([classes.index(lab) for lab in labels]), probs, classes)
+        console.print(format_metrics(m, f"{inputs} (true class from its label column)"), highlight=False)
 
 
 @user_errors

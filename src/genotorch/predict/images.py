@@ -105,13 +105,13 @@ def plot_confusion(m: dict, path: str | Path, title: str = "") -> None:
 
 
 def write_predictions(path: str | Path, paths: Sequence[str], probs: np.ndarray, classes: Sequence[str],
-                      true: Sequence[str] | None = None) -> None:
+                      true: Sequence[str] | None = None, delimiter: str = ",", id_name: str = "path") -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     with open(tmp, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["path", "predicted", *[f"p_{c}" for c in classes], *(["true"] if true is not None else [])])
+        w = csv.writer(f, delimiter=delimiter)
+        w.writerow([id_name, "predicted", *[f"p_{c}" for c in classes], *(["true"] if true is not None else [])])
         for i, p in enumerate(paths):
             w.writerow([p, classes[int(probs[i].argmax())], *[f"{v:.6f}" for v in probs[i]],
                         *([true[i]] if true is not None else [])])
