@@ -323,19 +323,19 @@ def format_audit(rep: dict) -> str:
 
 
 class ImageTensorDataset(Dataset):
-    """In-memory ``(uint8 (C, H, W) tensor, class index)`` items; ``hflip`` flips at random (train only)."""
+    """In-memory ``(uint8 (C, H, W) tensor, class index)`` items (``inputs``, ``labels``); ``hflip`` flips at random
+    (train only)."""
 
-    def __init__(self, images: np.ndarray, labels: np.ndarray, hflip: bool = False, seed: int = 0):
-        self.images = torch.from_numpy(images)
+    def __init__(self, images: np.ndarray, labels: np.ndarray, hflip: bool = False):
+        self.inputs = torch.from_numpy(images)
         self.labels = np.asarray(labels, dtype=np.int64)
         self.hflip = hflip
-        self.seed = seed
 
     def __len__(self) -> int:
         return len(self.labels)
 
     def __getitem__(self, i: int):
-        x = self.images[i]
+        x = self.inputs[i]
         if self.hflip and torch.rand(()) < 0.5:
             x = torch.flip(x, dims=(2,))
         return x, int(self.labels[i])
@@ -349,13 +349,11 @@ class ImageDataModule:
     """Train/val/test image sets from a :class:`genotorch.config.DataConfig` with ``root`` set (task: image).
 
     Attributes: ``classes``, ``train_set``, ``val_set`` (None when empty), ``test_set``, ``train_labels``,
-    ``info`` (kind, shape, channels and decoding config, stored in checkpoints), ``report`` (the audit), ``split``.
+    ``test_ids`` (image paths), ``info`` (kind, shape, channels and decoding config, stored in checkpoints),
+    ``report`` (the audit), ``split``.
     """
 
     def __init__(self, data, seed: int, output_dir: str | Path, log=print):
-        import lightning as L  # noqa: F401  (a LightningDataModule-compatible object; see loaders below)
-
-        self.cfg = data
         class_map = {k: [str(x) for x in (v if isinstance(v, (list, tuple)) else [v])] for k, v in data.classes.items()}
         items = scan_folder(data.root, class_map or None)
         self.classes = class_names(items, class_map or None)
@@ -380,14 +378,13 @@ class ImageDataModule:
         log(format_audit(self.report))
         y = np.array([self.classes.index(it.label) for it in items])
         s = np.array(split)
-        self.items = items
 
         def subset(name, hflip=False):
             ix = np.nonzero(s == name)[0]
-            return (ImageTensorDataset(prep.images[ix], y[ix], hflip, seed), ix) if len(ix) else (None, ix)
+            return ImageTensorDataset(prep.images[ix], y[ix], hflip) if len(ix) else None
 
-        (self.train_set, self.train_ix), (self.val_set, self.val_ix), (self.test_set, self.test_ix) = (
-            subset("train", data.hflip), subset("val"), subset("test"))
+        self.train_set, self.val_set, self.test_set = subset("train", data.hflip), subset("val"), subset("test")
+        self.test_ids = [items[i].path for i in np.nonzero(s == "test")[0]]
         if self.train_set is None or len(set(self.train_set.labels.tolist())) < 2:
             raise GenotorchError(f"{data.root}: the training split needs images of at least two classes")
         self.train_labels = self.train_set.labels
@@ -397,19 +394,3 @@ class ImageDataModule:
                      "encodings": {"pixel": "uint8 0-255; RGBA composited on white"},
                      "config": {"image_size": list(size), "grayscale": bool(data.grayscale),
                                 "crop": list(crop) if crop else None}}
-
-    def loaders(self, batch_size: int, num_workers: int, balance: str, seed: int, n_classes: int):
-        from torch.utils.data import DataLoader, WeightedRandomSampler
-
-        from genotorch.data.pileups import class_weights
-
-        g = torch.Generator().manual_seed(seed)
-        if balance == "sampler":
-            w = class_weights(self.train_labels, n_classes)[self.train_labels]
-            sampler = WeightedRandomSampler(w.double(), num_samples=len(w), replacement=True, generator=g)
-            train = DataLoader(self.train_set, batch_size, sampler=sampler, num_workers=num_workers)
-        else:
-            train = DataLoader(self.train_set, batch_size, shuffle=True, generator=g, num_workers=num_workers,
-                               drop_last=len(self.train_set) > batch_size)
-        val = DataLoader(self.val_set, batch_size, num_workers=num_workers) if self.val_set is not None else None
-        return train, val

@@ -13,8 +13,9 @@ import h5py
 import lightning as L
 import numpy as np
 import torch
-from torch.utils.data import ConcatDataset, DataLoader, Dataset, WeightedRandomSampler
+from torch.utils.data import ConcatDataset, DataLoader, Dataset
 
+from genotorch.data.loaders import eval_loader, train_loader
 from genotorch.errors import GenotorchError
 from genotorch.io.examples import check_compatible, read_example_info
 
@@ -67,13 +68,6 @@ def labels_of(ds: ConcatDataset) -> np.ndarray:
     return np.concatenate([d.labels for d in ds.datasets]) if ds.datasets else np.zeros(0, dtype=np.int64)
 
 
-def class_weights(labels: np.ndarray, n_classes: int) -> torch.Tensor:
-    """Inverse-frequency weights ``N / (K * n_k)`` (scikit-learn's "balanced"); absent classes get 0."""
-    counts = np.bincount(labels, minlength=n_classes).astype(np.float64)
-    w = np.where(counts > 0, len(labels) / (n_classes * np.maximum(counts, 1)), 0.0)
-    return torch.tensor(w, dtype=torch.float32)
-
-
 class PileupDataModule(L.LightningDataModule):
     """Train/val loaders; ``balance="sampler"`` draws training examples with class-balanced probabilities."""
 
@@ -93,15 +87,10 @@ class PileupDataModule(L.LightningDataModule):
         self.train_labels = labels
 
     def train_dataloader(self) -> DataLoader:
-        g = torch.Generator().manual_seed(self.seed)
-        if self.balance == "sampler":
-            w = class_weights(self.train_labels, self.n_classes)[self.train_labels]
-            sampler = WeightedRandomSampler(w.double(), num_samples=len(w), replacement=True, generator=g)
-            return DataLoader(self.train_set, self.batch_size, sampler=sampler, num_workers=self.num_workers)
-        return DataLoader(self.train_set, self.batch_size, shuffle=True, generator=g, num_workers=self.num_workers,
-                          drop_last=len(self.train_set) > self.batch_size)
+        return train_loader(self.train_set, self.train_labels, self.batch_size, self.num_workers, self.balance,
+                            self.seed, self.n_classes)
 
     def val_dataloader(self):
         if self.val_set is None:
             return []
-        return DataLoader(self.val_set, self.batch_size, shuffle=False, num_workers=self.num_workers)
+        return eval_loader(self.val_set, self.batch_size, self.num_workers)

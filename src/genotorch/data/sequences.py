@@ -74,23 +74,22 @@ def leakage_report(splits: Mapping[str, Sequence[str]]) -> dict:
 class OneHotDataset:
     """``(float32 (4, L) one-hot, class index)`` items. Training augmentation: ``rc`` flips a sequence to its
     reverse complement with probability 0.5 (both axes of the one-hot); ``shift`` moves it by up to that many bp
-    either way (zero columns fill the gap)."""
+    either way (zero columns fill the gap). Attributes ``inputs`` (tensor) and ``labels``."""
 
     def __init__(self, x, y, rc: bool = False, shift: int = 0):
         import torch
 
-        self.x = torch.from_numpy(x)
-        self.y = y
+        self.inputs = torch.from_numpy(x)
         self.labels = y
         self.rc, self.shift = rc, shift
 
     def __len__(self) -> int:
-        return len(self.y)
+        return len(self.labels)
 
     def __getitem__(self, i: int):
         import torch
 
-        x = self.x[i]
+        x = self.inputs[i]
         if self.rc and torch.rand(()) < 0.5:
             x = torch.flip(x, dims=(0, 1))
         if self.shift:
@@ -101,7 +100,7 @@ class OneHotDataset:
                     x[:, :s] = 0
                 else:
                     x[:, s:] = 0
-        return x, int(self.y[i])
+        return x, int(self.labels[i])
 
 
 class SequenceDataModule:
@@ -150,11 +149,7 @@ class SequenceDataModule:
                                 if len(sets[name][0]) else None)
         self.train_set, self.val_set, self.test_set = mk("train", True), mk("val", False), mk("test", False)
         self.train_labels = self.train_set.labels
+        self.test_ids = [f"test:{i}" for i in range(len(sets["test"][0]))]
         self.info = {"kind": "sequence", "shape": [4, length], "channels": ["A", "C", "G", "T"],
                      "encodings": {"one_hot": "A,C,G,T channels; N and other IUPAC codes all-zero; right-padded"},
                      "config": {"length": length, "alphabet": "ACGT"}}
-
-    def loaders(self, batch_size: int, num_workers: int, balance: str, seed: int, n_classes: int):
-        from genotorch.data.images import ImageDataModule
-
-        return ImageDataModule.loaders(self, batch_size, num_workers, balance, seed, n_classes)

@@ -125,15 +125,12 @@ def test_report(checkpoint: str | Path, dm, out_dir: str | Path) -> dict:
     from genotorch.models.checkpoint import load_classifier
 
     model, meta = load_classifier(checkpoint)
-    x = dm.test_set.images if hasattr(dm.test_set, "images") else dm.test_set.x
-    probs = predict_array(model, x, 256)
+    probs = predict_array(model, dm.test_set.inputs, 256)
     m = classification_metrics(dm.test_set.labels, probs, meta["classes"])
     m["checkpoint"] = str(checkpoint)
     out_dir = Path(out_dir)
     (out_dir / "test_metrics.json").write_text(json.dumps(m, indent=2) + "\n")
-    paths = [dm.items[i].path for i in dm.test_ix] if hasattr(dm, "items") else \
-        [f"test:{i}" for i in range(len(probs))]
-    write_predictions(out_dir / "test_predictions.csv", paths, probs, meta["classes"],
+    write_predictions(out_dir / "test_predictions.csv", dm.test_ids, probs, meta["classes"],
                       [dm.classes[int(v)] for v in dm.test_set.labels])
     plot_confusion(m, out_dir / "confusion_matrix.png", f"held-out test: accuracy {m['accuracy']:.3f}")
     print(format_metrics(m, f"held-out test split ({m['n']} examples), best checkpoint"))

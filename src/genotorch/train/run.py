@@ -16,7 +16,8 @@ from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 
 from genotorch.config import TrainConfig, dump_yaml
-from genotorch.data.pileups import PileupDataModule, class_weights
+from genotorch.data.loaders import class_weights, eval_loader, train_loader
+from genotorch.data.pileups import PileupDataModule
 from genotorch.errors import GenotorchError
 from genotorch.train.callbacks import CurvePlotter
 from genotorch.models.checkpoint import load_matching_weights
@@ -70,18 +71,18 @@ def train(cfg: TrainConfig, resume: str | None = None, init_from: str | None = N
 
         dm = ImageDataModule(d, cfg.seed, out, log=print)
         classes = dm.classes
-        train_loader, val_loader = dm.loaders(d.batch_size, d.num_workers, d.balance, cfg.seed, len(classes))
     elif cfg.task == "sequence":
         from genotorch.data.sequences import SequenceDataModule
 
         dm = SequenceDataModule(d, cfg.seed, log=print)
         classes = dm.classes
-        train_loader, val_loader = dm.loaders(d.batch_size, d.num_workers, d.balance, cfg.seed, len(classes))
     else:
         dm = PileupDataModule(d.train, d.val, d.batch_size, d.num_workers, d.balance, cfg.seed,
                               len(GENOTYPE_CLASSES))
         classes = GENOTYPE_CLASSES
-        train_loader, val_loader = dm.train_dataloader(), (dm.val_dataloader() if dm.val_set is not None else None)
+    train_dl = train_loader(dm.train_set, dm.train_labels, d.batch_size, d.num_workers, d.balance, cfg.seed,
+                            len(classes))
+    val_dl = eval_loader(dm.val_set, d.batch_size, d.num_workers)
     meta = build_meta(cfg.to_dict(), dm.info, classes)
     weights = class_weights(dm.train_labels, len(classes)).tolist() if d.balance == "class_weights" else None
     module = Classifier(meta, weights)
@@ -100,7 +101,7 @@ def train(cfg: TrainConfig, resume: str | None = None, init_from: str | None = N
     callbacks = [best_cb, last_cb, CurvePlotter(out / "curves.png")]
     if has_val and t.early_stopping_patience > 0:
         callbacks.append(EarlyStopping(monitor=monitor, mode=t.monitor_mode, patience=t.early_stopping_patience))
-    n_batches = max(1, len(train_loader))
+    n_batches = max(1, len(train_dl))
     trainer = L.Trainer(
         default_root_dir=out,
         accelerator=t.accelerator,
@@ -120,7 +121,7 @@ def train(cfg: TrainConfig, resume: str | None = None, init_from: str | None = N
         enable_model_summary=False,
         deterministic=False,
     )
-    trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=val_loader, ckpt_path=resume)
+    trainer.fit(module, train_dataloaders=train_dl, val_dataloaders=val_dl, ckpt_path=resume)
     last = ckpt_dir / "last.ckpt"
     trainer.save_checkpoint(last)
     best = Path(best_cb.best_model_path) if best_cb.best_model_path else None
