@@ -52,7 +52,7 @@ import pysam
 
 import genotorch
 from genotorch.errors import GenotorchError
-from genotorch.io.intervals import Interval, merge_intervals, parse_regions
+from genotorch.io.intervals import Interval, contig_alias, merge_intervals, parse_regions
 from genotorch.io.reference import Reference
 from genotorch.variants.haplotypes import PlacedVariant, build_haplotypes
 from genotorch.variants.labels import open_vcf
@@ -146,6 +146,8 @@ def simulate_training_data(ref_path: str | Path, truth_path: str | Path, regions
     profile = art_profile(cfg.read_length) if cfg.profile == "auto" else cfg.profile
     if cfg.fragment_mean < cfg.read_length:
         raise GenotorchError(f"--fragment-mean {cfg.fragment_mean} is shorter than --read-length {cfg.read_length}")
+    if not 0 <= cfg.contamination < 0.5:
+        raise GenotorchError(f"--contamination {cfg.contamination}: give a fraction in [0, 0.5)")
     ref = Reference(ref_path)
     pieces = subtract(parse_regions(list(regions), ref.lengths),
                       parse_regions(list(exclude), ref.lengths) if exclude else [])
@@ -181,8 +183,6 @@ def simulate_training_data(ref_path: str | Path, truth_path: str | Path, regions
                     _fasta_record(fa, f"p{i}h{h + 1}", seq)
         log(f"haplotypes: {len(pieces)} piece(s), {counts['applied_hap1']} + {counts['applied_hap2']} alleles placed, "
             f"{counts['skipped_unphased']} unphased het(s) left out")
-        if not 0 <= cfg.contamination < 0.5:
-            raise GenotorchError(f"--contamination {cfg.contamination}: give a fraction in [0, 0.5)")
         log(f"art_illumina {profile}: {cfg.depth:g}x, {cfg.read_length} bp pairs"
             + (f", {cfg.contamination:.0%} contamination" if cfg.contamination else ""))
         _art(tmp / "haplotypes.fa", cfg.depth * (1 - cfg.contamination) / 2, cfg.seed, tmp / "reads", profile, cfg,
@@ -230,8 +230,6 @@ def _add_random_variants(truth_path, sample: str, ref: Reference, pieces: Sequen
                          out: Path) -> tuple[str, int]:
     """Write ``out``.gz: the truth's records inside ``pieces`` plus random phased variants (see the module
     docstring); returns its path and the number of random variants."""
-    from genotorch.io.intervals import contig_alias
-
     rng = np.random.default_rng([seed, 7])
     rows: list[tuple[str, int, tuple[str, ...], tuple[int, int], bool]] = []
     with open_vcf(truth_path, "phased truth VCF", "--truth") as vf:
@@ -272,19 +270,7 @@ def _add_random_variants(truth_path, sample: str, ref: Reference, pieces: Sequen
             gt = (1, 1) if u < 0.4 else ((1, 0) if u < 0.7 else (0, 1))
             rows.append((p.contig, pos, alleles, gt, True))
             n_random += 1
-    rows.sort(key=lambda r: (ref.contigs.index(r[0]), r[1]))
-    header = pysam.VariantHeader()
-    for name, length in ref.lengths.items():
-        header.contigs.add(name, length=length)
-    header.formats.add("GT", 1, "String", "Genotype")
-    header.add_sample(sample)
-    with pysam.VariantFile(str(out), "w", header=header) as vf:
-        for contig, pos, alleles, gt, phased in rows:
-            rec = vf.new_record(contig=contig, start=pos, stop=pos + len(alleles[0]), alleles=alleles)
-            rec.samples[sample]["GT"] = gt
-            rec.samples[sample].phased = phased
-            vf.write(rec)
-    return pysam.tabix_index(str(out), preset="vcf", force=True), n_random
+    return _write_vcf(out, rows, ref, sample, "Genotype"), n_random
 
 
 def random_variants(seq: str, spacing: int, rng: np.random.Generator) -> str:
@@ -421,19 +407,31 @@ def _align_and_shift(bwa: list[str], sort: list[str], spans: dict, ref: Referenc
 
 
 def _write_truth(path: Path, placed: Sequence[PlacedVariant], ref: Reference, sample: str) -> None:
+    """The truth of the simulation: each placed record with only the alleles it put on a haplotype, phased."""
+    rows = []
+    for v in placed:
+        used = sorted({a for a in v.gt if a})
+        remap = {0: 0, **{a: i + 1 for i, a in enumerate(used)}}
+        rows.append((v.contig, v.start, (v.alleles[0], *(v.alleles[a] for a in used)),
+                     (remap[v.gt[0]], remap[v.gt[1]]), True))
+    _write_vcf(path, rows, ref, sample, "Genotype placed on the simulated haplotypes (phased)")
+
+
+def _write_vcf(path: Path, rows: Sequence[tuple[str, int, tuple[str, ...], tuple[int, int], bool]], ref: Reference,
+               sample: str, gt_description: str) -> str:
+    """Write ``(contig, start, alleles, gt, phased)`` rows, sorted by reference order, as one-sample GT-only VCF;
+    bgzip + tabix it and return the ``.vcf.gz`` path."""
+    order = {c: i for i, c in enumerate(ref.contigs)}
     header = pysam.VariantHeader()
     header.add_line(f"##source=genotorch-{genotorch.__version__} simulate-training-data")
     for name, length in ref.lengths.items():
         header.contigs.add(name, length=length)
-    header.formats.add("GT", 1, "String", "Genotype placed on the simulated haplotypes (phased)")
+    header.formats.add("GT", 1, "String", gt_description)
     header.add_sample(sample)
     with pysam.VariantFile(str(path), "w", header=header) as vf:
-        for v in sorted(placed, key=lambda v: (ref.contigs.index(v.contig), v.start)):
-            used = sorted({a for a in v.gt if a})
-            alleles = (v.alleles[0], *(v.alleles[a] for a in used))
-            remap = {0: 0, **{a: i + 1 for i, a in enumerate(used)}}
-            rec = vf.new_record(contig=v.contig, start=v.start, stop=v.start + len(v.alleles[0]), alleles=alleles)
-            rec.samples[sample]["GT"] = (remap[v.gt[0]], remap[v.gt[1]])
-            rec.samples[sample].phased = True
+        for contig, start, alleles, gt, phased in sorted(rows, key=lambda r: (order[r[0]], r[1])):
+            rec = vf.new_record(contig=contig, start=start, stop=start + len(alleles[0]), alleles=alleles)
+            rec.samples[sample]["GT"] = gt
+            rec.samples[sample].phased = phased
             vf.write(rec)
-    pysam.tabix_index(str(path), preset="vcf", force=True)
+    return pysam.tabix_index(str(path), preset="vcf", force=True)
