@@ -104,10 +104,18 @@ def load_image(path: str | Path, image_size: Sequence[int] = (224, 224), graysca
     GenotorchError
         The file cannot be decoded as an image.
     """
+    return decode_image(Path(path).read_bytes(), image_size, grayscale, crop, name=str(path))
+
+
+def decode_image(data: bytes, image_size: Sequence[int] = (224, 224), grayscale: bool = True,
+                 crop: Sequence[int] | None = None, name: str = "image") -> np.ndarray:
+    """:func:`load_image` on the bytes of a file already read (``name`` for the error message)."""
+    import io
+
     from PIL import Image
 
     try:
-        with Image.open(path) as im:
+        with Image.open(io.BytesIO(data)) as im:
             im.load()
             if im.mode in ("RGBA", "LA", "P"):
                 im = im.convert("RGBA")
@@ -115,7 +123,7 @@ def load_image(path: str | Path, image_size: Sequence[int] = (224, 224), graysca
                 im = Image.alpha_composite(bg, im)
             im = im.convert("L" if grayscale else "RGB")
     except (OSError, ValueError) as e:
-        raise GenotorchError(f"{path} is not a readable image ({e})") from None
+        raise GenotorchError(f"{name} is not a readable image ({e})") from None
     if crop:
         ch, cw = int(crop[0]), int(crop[1])
         canvas = Image.new(im.mode, (cw, ch), 255 if im.mode == "L" else (255, 255, 255))
@@ -125,13 +133,6 @@ def load_image(path: str | Path, image_size: Sequence[int] = (224, 224), graysca
     im = im.resize((W, H), Image.BILINEAR)
     arr = np.asarray(im, dtype=np.uint8)
     return arr[None] if arr.ndim == 2 else np.ascontiguousarray(arr.transpose(2, 0, 1))
-
-
-def file_hash(path: str | Path) -> str:
-    h = hashlib.sha1()
-    with open(path, "rb") as f:
-        h.update(f.read())
-    return h.hexdigest()
 
 
 def difference_hash(img: np.ndarray) -> int:
@@ -160,18 +161,21 @@ def _groups(hashes: Sequence[str], dhashes: Sequence[int], near_bits: int) -> np
         if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)
 
-    first: dict = {}
-    for i, h in enumerate(hashes):
-        if h in first:
-            union(first[h], i)
-        else:
-            first[h] = i
-    if near_bits >= 0:
+    def union_equal(keys) -> None:
+        first: dict = {}
+        for i, k in enumerate(keys):
+            if k in first:
+                union(first[k], i)
+            else:
+                first[k] = i
+
+    union_equal(hashes)
+    if near_bits == 0:
+        union_equal(dhashes)  # distance 0 = equal hashes: no pairwise scan
+    elif near_bits > 0:
         d = np.array(dhashes, dtype=np.uint64)
-        for i in range(len(d)):
-            x = np.bitwise_xor(d[i + 1:], d[i])
-            dist = np.array([bin(int(v)).count("1") for v in x]) if len(x) else np.zeros(0)
-            for j in np.nonzero(dist <= near_bits)[0]:
+        for i in range(len(d) - 1):
+            for j in np.nonzero(np.bitwise_count(np.bitwise_xor(d[i + 1:], d[i])) <= near_bits)[0]:
                 union(i, i + 1 + int(j))
     return np.array([find(i) for i in range(len(hashes))])
 
@@ -191,9 +195,10 @@ def prepare(items: Sequence[ImageItem], image_size, grayscale: bool, crop, near_
             progress=None) -> Prepared:
     imgs, hashes, dh = [], [], []
     for k, it in enumerate(items):
-        img = load_image(it.path, image_size, grayscale, crop)
+        data = Path(it.path).read_bytes()  # read once: hashed and decoded
+        img = decode_image(data, image_size, grayscale, crop, name=it.path)
         imgs.append(img)
-        hashes.append(file_hash(it.path))
+        hashes.append(hashlib.sha1(data).hexdigest())
         dh.append(difference_hash(img))
         if progress:
             progress(k + 1, len(items))
