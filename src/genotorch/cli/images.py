@@ -30,8 +30,7 @@ def predict_cmd(
     from genotorch.data.images import scan_loose
     from genotorch.errors import GenotorchError
     from genotorch.models.checkpoint import load_classifier
-    from genotorch.predict.images import (classification_metrics, format_metrics, plot_confusion, predict_paths,
-                                          write_predictions)
+    from genotorch.predict.images import plot_confusion, predict_paths, write_predictions
 
     net, meta = load_classifier(model)
     if meta["example_info"].get("kind") == "sequence":
@@ -51,19 +50,25 @@ def predict_cmd(
     write_predictions(output, paths, probs, classes, true if known else None)
     console.print(f"wrote {len(paths)} predictions to {output}")
     if known:
-        import numpy as np
-
-        m = classification_metrics(np.array([classes.index(t) for t in true]), probs, classes)
-        console.print(format_metrics(m, f"{inputs} (true class from the sub-folder names)"), highlight=False)
+        m = _score(true, probs, classes, f"{inputs} (true class from the sub-folder names)")
         Path(str(output) + ".metrics.json").write_text(json.dumps(m, indent=2) + "\n")
         plot_confusion(m, str(output) + ".confusion.png")
 
 
-def _predict_sequences(net, meta, inputs: Path, output: Path, rc_average: bool) -> None:
+def _score(true: list[str], probs, classes: list[str], title: str) -> dict:
+    """Metrics of predictions whose true class names are known; printed and returned."""
     import numpy as np
 
+    from genotorch.predict.images import classification_metrics, format_metrics
+
+    m = classification_metrics(np.array([classes.index(t) for t in true]), probs, classes)
+    console.print(format_metrics(m, title), highlight=False)
+    return m
+
+
+def _predict_sequences(net, meta, inputs: Path, output: Path, rc_average: bool) -> None:
     from genotorch.errors import GenotorchError
-    from genotorch.predict.images import classification_metrics, format_metrics, write_predictions
+    from genotorch.predict.images import write_predictions
     from genotorch.predict.sequences import predict_sequences, read_inputs
 
     ids, seqs, labels = read_inputs(inputs)
@@ -76,8 +81,7 @@ def _predict_sequences(net, meta, inputs: Path, output: Path, rc_average: bool) 
     write_predictions(output, ids, probs, classes, labels if known else None, delimiter="\t", id_name="id")
     console.print(f"wrote {len(ids)} predictions to {output}")
     if known:
-        m = classification_metrics(np.array([classes.index(lab) for lab in labels]), probs, classes)
-        console.print(format_metrics(m, f"{inputs} (true class from its label column)"), highlight=False)
+        _score(labels, probs, classes, f"{inputs} (true class from its label column)")
 
 
 @user_errors

@@ -52,7 +52,7 @@ def render_cmd(
     if not (ref and reads):
         raise GenotorchError("give --ref and --reads (or --examples)")
     from genotorch.io.alignments import open_alignments
-    from genotorch.io.intervals import parse_region
+    from genotorch.io.intervals import match_contig, parse_region
     from genotorch.io.reference import Reference
 
     reference = Reference(ref)
@@ -68,8 +68,6 @@ def render_cmd(
     if not todo:
         raise GenotorchError("no site to draw: give --sites or --region")
     cfg = RenderConfig(flank=flank, px_per_base=px_per_base, max_rows=max_rows, layout=layout, seed=seed)
-    from genotorch.io.intervals import match_contig
-
     for contig, pos in todo:
         c = match_contig(contig, reference.lengths, "site contig")
         save_png(render_site(bam, reference, c, pos, cfg), out_dir / f"{site_name(contig, pos, flank).replace(',', '')}.png",

@@ -25,17 +25,18 @@ from genotorch.errors import GenotorchError
 class SequenceTable:
     path: str
     sequences: list[str]
-    labels: list[str]
+    labels: list[str] | None  # None only when read with require_label=False from a table without labels
     tasks: list[str] | None = None
+    ids: list[str] | None = None  # the ``id`` column, else ``row<N>`` (1-based data rows)
 
 
-def read_sequence_table(path: str | Path) -> SequenceTable:
-    """Read a ``sequence,label`` CSV/TSV.
+def read_sequence_table(path: str | Path, require_label: bool = True) -> SequenceTable:
+    """Read a ``sequence,label`` CSV/TSV (``label`` optional when ``require_label`` is false, e.g. for predict).
 
     Raises
     ------
     GenotorchError
-        A missing file, no ``sequence``/``label`` column, or an empty sequence (its line is named).
+        A missing file, no ``sequence`` (or required ``label``) column, or an empty sequence (its line is named).
     """
     path = Path(path)
     if not path.exists():
@@ -45,17 +46,20 @@ def read_sequence_table(path: str | Path) -> SequenceTable:
         f.seek(0)
         reader = csv.DictReader(f, delimiter="\t" if "\t" in head else ",")
         cols = reader.fieldnames or []
-        if "sequence" not in cols or "label" not in cols:
-            raise GenotorchError(f"{path}: needs 'sequence' and 'label' columns (it has: {', '.join(cols)})")
-        seqs, labels, tasks = [], [], []
+        if "sequence" not in cols or (require_label and "label" not in cols):
+            need = "'sequence' and 'label' columns" if require_label else "a 'sequence' column (or give FASTA)"
+            raise GenotorchError(f"{path}: needs {need} (it has: {', '.join(cols)})")
+        seqs, labels, tasks, ids = [], [], [], []
         for line, row in enumerate(reader, start=2):
             s = (row["sequence"] or "").strip()
             if not s:
                 raise GenotorchError(f"{path} line {line}: empty sequence")
             seqs.append(s)
-            labels.append((row["label"] or "").strip())
+            labels.append((row.get("label") or "").strip())
             tasks.append(row.get("task") or "")
-    return SequenceTable(str(path), seqs, labels, tasks if "task" in cols else None)
+            ids.append(row.get("id") or f"row{line - 1}")
+    return SequenceTable(str(path), seqs, labels if "label" in cols else None, tasks if "task" in cols else None,
+                         ids)
 
 
 def leakage_report(splits: Mapping[str, Sequence[str]]) -> dict:

@@ -20,31 +20,24 @@ from genotorch.errors import GenotorchError
 def read_inputs(path: str | Path) -> tuple[list[str], list[str], list[str] | None]:
     """(ids, sequences, labels or None) from FASTA (``>id``) or a CSV/TSV with a ``sequence`` column (and optional
     ``id``/``label`` columns; ids default to ``row<N>``)."""
+    from genotorch.data.sequences import read_sequence_table
+
     path = Path(path)
     if not path.exists():
         raise GenotorchError(f"{path} does not exist")
     text = path.read_text()
-    if text.lstrip().startswith(">"):
-        ids, seqs = [], []
-        for block in text.split(">")[1:]:
-            head, _, body = block.partition("\n")
-            ids.append(head.split()[0] if head.split() else f"seq{len(ids)}")
-            seqs.append("".join(body.split()))
-        labels = None
-    else:
-        import csv
-
-        delim = "\t" if "\t" in text.splitlines()[0] else ","
-        rows = list(csv.DictReader(text.splitlines(), delimiter=delim))
-        if not rows or "sequence" not in rows[0]:
-            raise GenotorchError(f"{path}: a CSV/TSV needs a 'sequence' column (or give FASTA)")
-        seqs = [r["sequence"].strip() for r in rows]
-        ids = [r.get("id") or f"row{i + 1}" for i, r in enumerate(rows)]
-        labels = [r["label"].strip() for r in rows] if "label" in rows[0] else None
+    if not text.lstrip().startswith(">"):
+        t = read_sequence_table(path, require_label=False)
+        return t.ids, t.sequences, t.labels
+    ids, seqs = [], []
+    for block in text.split(">")[1:]:
+        head, _, body = block.partition("\n")
+        ids.append(head.split()[0] if head.split() else f"seq{len(ids)}")
+        seqs.append("".join(body.split()))
     empty = [i for i, s in zip(ids, seqs) if not s]
     if empty:
         raise GenotorchError(f"{path}: empty sequence for {empty[0]}")
-    return ids, seqs, labels
+    return ids, seqs, None
 
 
 def windows(seq: str, length: int) -> list[str]:
