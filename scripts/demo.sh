@@ -5,16 +5,8 @@
 #   OUT=runs/demo bash scripts/demo.sh       (the training demo is scripts/demo_train.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-GT=${GENOTORCH:-.venv/bin/genotorch}
-D=data/demo
-OUT=${OUT:-runs/demo}
-REF=$D/ucsc.hg19.chr20.unittest.fasta.gz
-BAM=$D/NA12878_S1.chr20.10_10p1mb.bam
-TRUTH=$D/test_nist.b37_chr20_100kbp_at_10mb.vcf.gz
-CONF=$D/test_nist.b37_chr20_100kbp_at_10mb.bed
-mkdir -p "$OUT"
+source scripts/demo_data.sh
 
-now() { date +%s.%N; }
 t0=$(now)
 $GT call --ref $REF --reads $BAM --regions chr20:10000001-10100000 -o "$OUT/genotorch.vcf.gz"
 t1=$(now)

@@ -4,16 +4,8 @@
 #   and bcftools mpileup | bcftools call on the same region, side by side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-GT=${GENOTORCH:-.venv/bin/genotorch}
-D=data/demo
-OUT=${OUT:-runs/demo}
-REF=$D/ucsc.hg19.chr20.unittest.fasta.gz
-BAM=$D/NA12878_S1.chr20.10_10p1mb.bam
-TRUTH=$D/test_nist.b37_chr20_100kbp_at_10mb.vcf.gz
-CONF=$D/test_nist.b37_chr20_100kbp_at_10mb.bed
-mkdir -p "$OUT"
+source scripts/demo_data.sh
 
-now() { date +%s.%N; }
 t0=$(now)
 $GT make-examples --ref $REF --reads $BAM --truth $TRUTH --confident $D/train_window.bed --regions $D/train_window.bed -o "$OUT/train.h5" -j 2
 $GT make-examples --ref $REF --reads $BAM --truth $TRUTH --confident $D/val_window.bed --regions $D/val_window.bed -o "$OUT/val.h5"
