@@ -22,6 +22,7 @@ def model_params(meta: dict) -> dict:
     params.setdefault("n_classes", len(meta["classes"]))
     if meta["example_info"].get("kind") == "sequence":
         params.setdefault("length", meta["example_info"]["shape"][1])
+    params.update(meta.get("inference_params") or {})
     return params
 
 

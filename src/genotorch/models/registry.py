@@ -42,4 +42,4 @@ def build_model(name: str, **params) -> nn.Module:
 
 
 def _load_builtin() -> None:
-    from genotorch.models import image_cnn, pileup_cnn, seq_cnn  # noqa: F401  (register on import)
+    from genotorch.models import image_cnn, kmer_bert, pileup_cnn, seq_cnn  # noqa: F401  (register on import)

@@ -5,6 +5,8 @@
   connected layers of 1000 with dropout 0.3; BatchNorm after every layer as in the Basset code.
 * ``small_cnn``: two convolutions (128 filters of width 15, 128 of width 7), a global max + mean pool and one linear
   layer: a few minutes per epoch-sized run on a CPU.
+* ``dilated_cnn``: a stem convolution, then residual blocks of gated, dilated convolutions (dilations 1, 2, 4, 8, ...;
+  a GLU gate as in ConvNova, Bo et al. 2025, arXiv:2502.18538), a global max + mean pool and one linear layer.
 ``length`` is the input length L (from the data; the checkpoint stores it).
 """
 
@@ -57,6 +59,36 @@ class SmallCNN(nn.Module):
         return self.head(torch.cat([h.amax(-1), h.mean(-1)], 1))
 
 
+class GatedDilatedBlock(nn.Module):
+    """``x + Dropout(GLU(Conv1d_dilated(GELU(BN(x)))))``; keeps the shape ``(N, C, L)``."""
+
+    def __init__(self, channels: int, width: int, dilation: int, dropout: float):
+        super().__init__()
+        self.norm = nn.BatchNorm1d(channels)
+        self.conv = nn.Conv1d(channels, 2 * channels, width, dilation=dilation, padding=dilation * (width // 2))
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.drop(nn.functional.glu(self.conv(nn.functional.gelu(self.norm(x))), dim=1))
+
+
+class DilatedCNN(nn.Module):
+    def __init__(self, in_channels: int = 4, n_classes: int = 2, length: int = 0, channels: int = 128,
+                 stem_width: int = 11, width: int = 5, dilations=(1, 2, 4, 8), dropout: float = 0.1,
+                 head_dropout: float = 0.3):
+        super().__init__()
+        self.stem = nn.Conv1d(in_channels, channels, stem_width, padding=stem_width // 2)
+        self.blocks = nn.Sequential(*[GatedDilatedBlock(channels, width, d, dropout) for d in dilations])
+        self.norm = nn.BatchNorm1d(channels)
+        self.head = nn.Sequential(nn.Dropout(head_dropout), nn.Linear(2 * channels, n_classes))
+        self.in_channels, self.length = in_channels, length
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check(x, self.in_channels, self.length or x.shape[-1])
+        h = nn.functional.gelu(self.norm(self.blocks(self.stem(x.float()))))
+        return self.head(torch.cat([h.amax(-1), h.mean(-1)], 1))
+
+
 def _check(x: torch.Tensor, c: int, length: int) -> None:
     if x.dim() != 3 or x.shape[1] != c or x.shape[2] != length:
         raise ValueError(f"expected one-hot DNA of shape (N, {c}, {length}), got {tuple(x.shape)}")
@@ -70,3 +102,8 @@ def basset(**params) -> nn.Module:
 @register("small_cnn")
 def small_cnn(**params) -> nn.Module:
     return SmallCNN(**params)
+
+
+@register("dilated_cnn")
+def dilated_cnn(**params) -> nn.Module:
+    return DilatedCNN(**params)

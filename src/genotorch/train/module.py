@@ -21,9 +21,11 @@ from genotorch.models.registry import build_model
 class Classifier(L.LightningModule):
     def __init__(self, meta: dict, class_weights: list[float] | None = None):
         super().__init__()
-        self.save_hyperparameters()
         cfg = meta["config"]
         self.model: nn.Module = build_model(cfg["model"]["name"], **model_params(meta))
+        if hasattr(self.model, "inference_params"):  # e.g. a pretrained encoder: reloadable without its directory
+            meta["inference_params"] = self.model.inference_params()
+        self.save_hyperparameters()
         n = len(meta["classes"])
         self.register_buffer("class_weights", torch.tensor(class_weights) if class_weights else torch.ones(n))
         self.train_acc = torchmetrics.Accuracy(task="multiclass", num_classes=n)

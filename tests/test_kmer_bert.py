@@ -1,0 +1,114 @@
+"""k-mer tokenizer (DNABERT vocabulary) and the k-mer BERT: ids, strands, padding, local pretrained directories,
+training through the harness and reloading without the pretraining directory."""
+
+import numpy as np
+import pytest
+import torch
+
+from genotorch.encode.kmer import dnabert_vocab, read_vocab, tokenize, tokenize_one_hot, kmer_lookup
+from genotorch.encode.onehot import one_hot, reverse_complement
+from genotorch.errors import GenotorchError
+from genotorch.models.registry import build_model
+
+from test_seq_models import config
+
+
+def test_dnabert_vocabulary_order():
+    v = dnabert_vocab(3)
+    assert v[:9] == ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "AAA", "AAT", "AAC", "AAG"]
+    assert len(v) == 69 and v[-1] == "GGG" and len(dnabert_vocab(6)) == 4101  # DNABERT-6 vocab_size
+    with pytest.raises(GenotorchError, match="k from 3 to 6"):
+        dnabert_vocab(7)
+
+
+def test_tokenize_exact_ids():
+    # A=0 T=1 C=2 G=3 in DNABERT's order: ACG = 0*16+2*4+3 = 11 -> id 16; CGT = 45 -> 50; GTA = 52 -> 57
+    ids = tokenize(["ACGTA", "acgta", "ACNTA", "AC"], 3, length=6)
+    assert ids.tolist() == [[2, 16, 50, 57, 3, 0],  # 6 bp: 6 - 3 + 3 tokens
+                            [2, 16, 50, 57, 3, 0],  # lowercase = uppercase
+                            [2, 1, 1, 1, 3, 0],  # every 3-mer touching the N is [UNK]
+                            [2, 3, 0, 0, 0, 0]]  # shorter than k: no k-mer
+    v = dnabert_vocab(3)
+    assert [v[i] for i in tokenize(["GATTACA"], 3)[0]] == ["[CLS]", "GAT", "ATT", "TTA", "TAC", "ACA", "[SEP]"]
+
+
+def test_one_hot_reverse_complement_tokenizes_as_the_reverse_complement():
+    s = "GATTACAGGCTTNACG"
+    x = torch.from_numpy(one_hot([s]))
+    lut = torch.from_numpy(kmer_lookup(dnabert_vocab(4), 4))
+    assert tokenize_one_hot(torch.flip(x, (1, 2)), 4, lut).tolist() == tokenize([reverse_complement(s)], 4).tolist()
+
+
+def test_read_vocab_rejects_other_files(tmp_path):
+    p = tmp_path / "vocab.txt"
+    p.write_text("\n".join(dnabert_vocab(5)))
+    assert read_vocab(p)[1] == 5
+    p.write_text("\n".join(dnabert_vocab(5)[:-1]))
+    with pytest.raises(GenotorchError, match="expected all 1024"):
+        read_vocab(p)
+    p.write_text("[PAD]\nhello\nworld\n")
+    with pytest.raises(GenotorchError, match="not a DNABERT"):
+        read_vocab(p)
+
+
+def tiny(**kw):
+    return dict(n_classes=2, k=3, length=30, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                intermediate_size=64, **kw)
+
+
+def test_mean_pooling_ignores_padding_and_cls_pooling_selectable():
+    torch.manual_seed(0)
+    m = build_model("kmer_bert", **tiny()).eval()
+    s = "ACGTTGCAGGATCCA"
+    with torch.no_grad():
+        alone = m.embed(torch.from_numpy(one_hot([s])))
+        padded = m.embed(torch.from_numpy(one_hot([s, "A" * 30], 30)))[:1]
+        assert torch.allclose(alone, padded, atol=1e-5) and alone.shape == (1, 32)
+        assert m(torch.from_numpy(one_hot([s], 30))).shape == (1, 2)
+        assert not torch.allclose(m.embed(torch.from_numpy(one_hot([s])), pooling="cls"), alone)
+
+
+def write_pretrained(path, k=3, hidden=32):
+    from transformers import BertConfig, BertModel
+
+    torch.manual_seed(1)
+    enc = BertModel(BertConfig(vocab_size=4 ** k + 5, hidden_size=hidden, num_hidden_layers=2,
+                               num_attention_heads=2, intermediate_size=64, max_position_embeddings=64))
+    enc.save_pretrained(path)
+    (path / "vocab.txt").write_text("\n".join(dnabert_vocab(k)) + "\n")
+    return enc
+
+
+def test_local_pretrained_directory_and_its_errors(tmp_path):
+    enc = write_pretrained(tmp_path / "dnabert3")
+    m = build_model("kmer_bert", n_classes=4, k=3, pretrained=str(tmp_path / "dnabert3"))
+    assert torch.equal(m.bert.embeddings.word_embeddings.weight, enc.embeddings.word_embeddings.weight)
+    assert m.classifier.out_features == 4  # a new head on the pretrained encoder
+    assert all(mod.training for mod in m.modules())  # dropout on for fine-tuning
+    with pytest.raises(GenotorchError, match="set k to 3"):
+        build_model("kmer_bert", k=6, pretrained=str(tmp_path / "dnabert3"))
+    with pytest.raises(GenotorchError, match="not a DNABERT checkpoint directory"):
+        build_model("kmer_bert", k=3, pretrained=str(tmp_path / "nowhere"))
+    with pytest.raises(GenotorchError, match="at most 64"):  # 64 positions: L - 3 + 3 <= 64
+        build_model("kmer_bert", k=3, length=65, pretrained=str(tmp_path / "dnabert3"))
+
+
+def test_fine_tune_from_pretrained_and_reload_without_it(tmp_path):
+    import shutil
+
+    from genotorch.models.checkpoint import load_classifier
+    from genotorch.predict.sequences import predict_sequences
+    from genotorch.train.run import train
+
+    write_pretrained(tmp_path / "dnabert3")
+    cfg = config(tmp_path, **{"model.name": "kmer_bert", "model.params": {"k": 3, "pretrained": str(tmp_path / "dnabert3")},
+                              "trainer.max_epochs": 2, "optimizer.lr": 0.001})
+    res = train(cfg, progress_bar=False)
+    assert res.test["n"] == 100 and 0 <= res.test["auroc"] <= 1
+    seqs = ["ACGTACGTACTATAAAGCGTACGTACGTAGCATGCA", "ACGT" * 12]
+    model, meta = load_classifier(res.best_checkpoint)
+    before = predict_sequences(model, 40, seqs)
+    shutil.rmtree(tmp_path / "dnabert3")
+    model, meta = load_classifier(res.best_checkpoint)
+    assert meta["config"]["model"]["params"]["pretrained"] == str(tmp_path / "dnabert3")  # recorded
+    np.testing.assert_allclose(predict_sequences(model, 40, seqs), before, atol=1e-6)
