@@ -112,3 +112,42 @@ def test_fine_tune_from_pretrained_and_reload_without_it(tmp_path):
     model, meta = load_classifier(res.best_checkpoint)
     assert meta["config"]["model"]["params"]["pretrained"] == str(tmp_path / "dnabert3")  # recorded
     np.testing.assert_allclose(predict_sequences(model, 40, seqs), before, atol=1e-6)
+
+    # embed: mean-pooled embeddings with ids, .h5 and .npy, equal to the model's own pooling of the one-hot
+    import h5py
+    from typer.testing import CliRunner
+
+    from genotorch.cli.main import app
+
+    fasta = tmp_path / "q.fa"
+    fasta.write_text(f">a\n{seqs[0]}\n>b desc\n{seqs[1]}\n>long\n{seqs[1] * 3}\n")
+    r = CliRunner().invoke(app, ["embed", str(fasta), "--model", str(res.best_checkpoint), "-o", str(tmp_path / "e.h5")])
+    assert r.exit_code == 0, r.output
+    with h5py.File(tmp_path / "e.h5") as f:
+        emb, ids = f["embeddings"][:], [i.decode() for i in f["ids"][:]]
+        assert f.attrs["pooling"] == "mean" and f.attrs["model_name"] == "kmer_bert"
+    assert ids == ["a", "b", "long"] and emb.shape == (3, 32) and emb.dtype == np.float32
+    with torch.no_grad():
+        direct = model.embed(torch.from_numpy(one_hot(seqs[:1], 40))).numpy()
+    np.testing.assert_allclose(emb[:1], direct, atol=1e-5)
+    r = CliRunner().invoke(app, ["embed", str(fasta), "--model", str(res.best_checkpoint), "-o", str(tmp_path / "e.npy"),
+                                 "--pooling", "cls"])
+    assert r.exit_code == 0, r.output
+    assert np.load(tmp_path / "e.npy").shape == (3, 32)
+    assert (tmp_path / "e.ids.txt").read_text().split() == ["a", "b", "long"]
+    r = CliRunner().invoke(app, ["embed", str(fasta), "--model", str(res.best_checkpoint), "-o", str(tmp_path / "e.txt")])
+    assert r.exit_code == 2 and "use .npy" in r.output and not (tmp_path / "e.txt").exists()
+
+
+def test_cnn_embedding_is_the_penultimate_layer(tmp_path):
+    from genotorch.predict.sequences import embed_sequences
+
+    torch.manual_seed(0)
+    m = build_model("small_cnn", n_classes=2, filters=8).eval()
+    s = ["ACGTTGCAGGATCCA", "TTTTGGGGCCCCAAAA"]
+    emb = embed_sequences(m, 16, s)
+    with torch.no_grad():
+        h = m.features(torch.from_numpy(one_hot(s, 16)))
+    np.testing.assert_allclose(emb, torch.cat([h.amax(-1), h.mean(-1)], 1).numpy(), atol=1e-5)
+    with pytest.raises(GenotorchError, match="only k-mer transformers"):
+        embed_sequences(m, 16, s, pooling="cls")

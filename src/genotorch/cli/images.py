@@ -1,5 +1,5 @@
 """predict (images: a folder -> CSV; sequences: FASTA/CSV -> TSV of class probabilities, + metrics when the truth
-is known) and audit-images."""
+is known), embed (sequences -> one embedding row each) and audit-images."""
 
 from __future__ import annotations
 
@@ -82,6 +82,39 @@ def _predict_sequences(net, meta, inputs: Path, output: Path, rc_average: bool) 
     console.print(f"wrote {len(ids)} predictions to {output}")
     if known:
         _score(labels, probs, classes, f"{inputs} (true class from its label column)")
+
+
+@user_errors
+def embed_cmd(
+    inputs: Path = typer.Argument(..., help="FASTA, or CSV/TSV with a sequence column (and optional id)."),
+    model: Path = typer.Option(..., "--model", help="Checkpoint of a sequence model (`genotorch train`, task: sequence)."),
+    output: Path = typer.Option(..., "--output", "-o", help=".npy (ids in .ids.txt and settings in .json beside "
+                                "it) or .h5/.hdf5 (datasets embeddings and ids)."),
+    pooling: Optional[str] = typer.Option(None, help="k-mer BERT only: mean (default of the model) or cls."),
+    rc_average: bool = typer.Option(False, "--rc-average", help="Average with the reverse complement's embedding."),
+    batch_size: int = typer.Option(256, help="Windows per batch."),
+):
+    """One embedding row per sequence: a k-mer BERT's pooled last hidden states (mean over the tokens by
+    default), or a CNN's penultimate layer. Sequences longer than the model's length are cut into tiled windows
+    and their embeddings averaged."""
+    import genotorch
+    from genotorch.errors import GenotorchError
+    from genotorch.models.checkpoint import load_classifier
+    from genotorch.predict.sequences import embed_sequences, read_inputs, write_embeddings
+
+    if pooling not in (None, "mean", "cls"):
+        raise GenotorchError(f"--pooling {pooling}: use mean or cls")
+    net, meta = load_classifier(model)
+    if meta["example_info"].get("kind") != "sequence":
+        raise GenotorchError(f"{model} is a {meta['example_info'].get('kind', 'pileup')} model; embed needs a "
+                             "sequence model: check --model")
+    ids, seqs, _ = read_inputs(inputs)
+    emb = embed_sequences(net, meta["example_info"]["shape"][1], seqs, rc_average, pooling, batch_size)
+    attrs = {"model": str(model), "model_name": meta["config"]["model"]["name"], "inputs": str(inputs),
+             "pooling": pooling or getattr(net, "pooling", "penultimate layer"), "rc_average": rc_average,
+             "genotorch_version": genotorch.__version__}
+    written = write_embeddings(output, ids, emb, attrs)
+    console.print(f"wrote {emb.shape[0]} x {emb.shape[1]} embeddings to {', '.join(map(str, written))}")
 
 
 @user_errors

@@ -4,6 +4,8 @@
   window ending at the sequence end) and the window probabilities are averaged; shorter ones are right-padded with
   all-zero columns (see :mod:`genotorch.encode.onehot`).
 * ``rc_average``: the probabilities of the sequence and of its reverse complement are averaged.
+
+Embeddings (:func:`embed_sequences`) are averaged over windows and strands the same way.
 """
 
 from __future__ import annotations
@@ -51,19 +53,100 @@ def windows(seq: str, length: int) -> list[str]:
     return [seq[s:s + length] for s in starts]
 
 
-def predict_sequences(model: torch.nn.Module, length: int, seqs: list[str], rc_average: bool = False,
-                      batch_size: int = 512) -> np.ndarray:
-    """``(N, K)`` float64 class probabilities (see the module docstring)."""
-    from genotorch.predict.images import predict_array
-
+def _per_sequence(fn, length: int, seqs: list[str], rc_average: bool, batch_size: int) -> np.ndarray:
+    """``fn`` (one-hot batch -> ``(n, D)`` tensor) applied to every window of every sequence (both strands when
+    ``rc_average``); rows averaged per sequence: ``(N, D)`` float64."""
     tiles, owner = [], []
     for i, s in enumerate(seqs):
         for w in windows(s, length):
             tiles.append(w)
             owner.append(i)
     strands = [tiles] + ([[reverse_complement(t) for t in tiles]] if rc_average else [])
-    probs = np.mean([predict_array(model, one_hot(t, length), batch_size) for t in strands], axis=0)
+    outs = []
+    with torch.inference_mode():
+        for t in strands:
+            x = one_hot(t, length)
+            outs.append(np.concatenate([fn(torch.from_numpy(x[i:i + batch_size])).float().numpy()
+                                        for i in range(0, len(x), batch_size)]).astype(np.float64))
+    rows = np.mean(outs, axis=0)
     owner = np.array(owner)
-    out = np.zeros((len(seqs), probs.shape[1]))
-    np.add.at(out, owner, probs)
+    out = np.zeros((len(seqs), rows.shape[1]))
+    np.add.at(out, owner, rows)
     return out / np.bincount(owner, minlength=len(seqs))[:, None]
+
+
+def predict_sequences(model: torch.nn.Module, length: int, seqs: list[str], rc_average: bool = False,
+                      batch_size: int = 512) -> np.ndarray:
+    """``(N, K)`` float64 class probabilities (see the module docstring)."""
+    return _per_sequence(lambda x: torch.softmax(model(x).float(), 1), length, seqs, rc_average, batch_size)
+
+
+def embedding_function(model: torch.nn.Module, pooling: str | None = None):
+    """One-hot batch ``(n, 4, L)`` -> ``(n, D)`` embeddings: the model's own ``embed`` (k-mer BERT: pooled last
+    hidden states; ``pooling`` "mean" or "cls"), else the input of its last linear layer (CNNs: the penultimate
+    features, e.g. Basset's last 1000-unit layer or the pooled convolution channels).
+
+    Raises GenotorchError when ``pooling`` is given for a model without token embeddings.
+    """
+    if hasattr(model, "embed"):
+        return lambda x: model.embed(x, pooling)
+    if pooling:
+        raise GenotorchError(f"--pooling {pooling}: only k-mer transformers pool token embeddings; a CNN's "
+                             "embedding is its penultimate layer (leave --pooling out)")
+    last = [m for m in model.modules() if isinstance(m, torch.nn.Linear)][-1]
+
+    def fn(x):
+        grabbed = []
+        hook = last.register_forward_hook(lambda mod, inp, out: grabbed.append(inp[0]))
+        try:
+            model(x)
+        finally:
+            hook.remove()
+        return grabbed[0].flatten(1)
+
+    return fn
+
+
+def embed_sequences(model: torch.nn.Module, length: int, seqs: list[str], rc_average: bool = False,
+                    pooling: str | None = None, batch_size: int = 512) -> np.ndarray:
+    """``(N, D)`` float32 embeddings, one row per sequence: windows (and strands, with ``rc_average``) averaged
+    like the probabilities of :func:`predict_sequences`; ``D`` and the layer as in :func:`embedding_function`."""
+    return _per_sequence(embedding_function(model, pooling), length, seqs, rc_average, batch_size).astype(np.float32)
+
+
+def write_embeddings(path: str | Path, ids: list[str], emb: np.ndarray, attrs: dict) -> list[Path]:
+    """Write ``emb`` (N, D) with its ids, atomically (temporary name, then rename).
+
+    * ``.h5``/``.hdf5``: datasets ``embeddings`` (N, D) float32 and ``ids`` (N,) UTF-8 strings; ``attrs`` as
+      HDF5 attributes (model, genotorch version, pooling...).
+    * ``.npy``: the array; ids one per line in ``<path minus .npy>.ids.txt``, ``attrs`` in ``.json`` beside it.
+
+    Returns the paths written. Raises GenotorchError for another suffix.
+    """
+    import json
+    import os
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    if path.suffix in (".h5", ".hdf5"):
+        import h5py
+
+        with h5py.File(tmp, "w") as f:
+            f.create_dataset("embeddings", data=emb.astype(np.float32))
+            f.create_dataset("ids", data=np.array(ids, dtype=object), dtype=h5py.string_dtype())
+            for k, v in attrs.items():
+                f.attrs[k] = json.dumps(v) if isinstance(v, (dict, list)) else v
+        os.replace(tmp, path)
+        return [path]
+    if path.suffix != ".npy":
+        raise GenotorchError(f"--output {path}: use .npy (ids and settings written beside it) or .h5/.hdf5")
+    with open(tmp, "wb") as f:
+        np.save(f, emb.astype(np.float32))
+    side = [path.with_suffix(".ids.txt"), path.with_suffix(".json")]
+    for p, text in zip(side, ["".join(f"{i}\n" for i in ids), json.dumps(attrs, indent=2) + "\n"]):
+        t = p.with_name(f".{p.name}.tmp-{os.getpid()}")
+        t.write_text(text)
+        os.replace(t, p)
+    os.replace(tmp, path)
+    return [path, *side]
