@@ -37,6 +37,8 @@ class DataConfig:
     sequence_length: int = 0  # 0: the longest training sequence
     rc_augment: bool = False
     shift_augment: int = 0
+    labels: str = ""  # FASTA inputs: a CSV/TSV of id,label
+    reference: str = ""  # BED inputs: the reference FASTA the intervals are cut from (label = BED column 4)
     # task: image (see genotorch.data.images)
     root: str = ""  # folder of class sub-folders
     classes: typing.Any = field(default_factory=dict)  # image: class -> [sub-folders]; sequence: [labels]

@@ -67,13 +67,23 @@ def _score(true: list[str], probs, classes: list[str], title: str) -> dict:
 
 
 def _predict_sequences(net, meta, inputs: Path, output: Path, rc_average: bool) -> None:
+    import numpy as np
+
     from genotorch.errors import GenotorchError
-    from genotorch.predict.images import write_predictions
+    from genotorch.predict.images import write_multilabel_predictions, write_predictions
     from genotorch.predict.sequences import predict_sequences, read_inputs
 
     ids, seqs, labels = read_inputs(inputs)
     classes = meta["classes"]
-    probs = predict_sequences(net, meta["example_info"]["shape"][1], seqs, rc_average)
+    multilabel = bool(meta["example_info"].get("multilabel"))
+    probs = predict_sequences(net, meta["example_info"]["shape"][1], seqs, rc_average, multilabel=multilabel)
+    if multilabel:
+        y = _task_labels(inputs, classes) if labels is not None else None
+        write_multilabel_predictions(output, ids, probs, classes, y)
+        console.print(f"wrote {len(ids)} rows of {len(classes)} target probabilities to {output}")
+        if y is not None:
+            _report(_score_multilabel(y, probs, classes, inputs), y, probs, classes, output)
+        return
     known = labels is not None and all(lab in classes for lab in labels)
     if labels is not None and not known:
         bad = next(lab for lab in labels if lab not in classes)
@@ -81,7 +91,44 @@ def _predict_sequences(net, meta, inputs: Path, output: Path, rc_average: bool) 
     write_predictions(output, ids, probs, classes, labels if known else None, delimiter="\t", id_name="id")
     console.print(f"wrote {len(ids)} predictions to {output}")
     if known:
-        _score(labels, probs, classes, f"{inputs} (true class from its label column)")
+        m = _score(labels, probs, classes, f"{inputs} (true class from its label column)")
+        _report(m, np.array([classes.index(t) for t in labels]), probs, classes, output)
+
+
+def _task_labels(inputs: Path, targets: list[str]):
+    """(N, T) 0/1/-1 labels of a table with task and label columns, for a multi-label model."""
+    import numpy as np
+
+    from genotorch.data.sequences import read_sequence_table
+    from genotorch.errors import GenotorchError
+
+    t = read_sequence_table(inputs)
+    if t.tasks is None:
+        raise GenotorchError(f"{inputs}: a multi-label model's labels need a task column naming one of {targets}")
+    y = np.full((len(t.sequences), len(targets)), -1.0, dtype=np.float32)
+    for i, (task, lab) in enumerate(zip(t.tasks, t.labels)):
+        if task not in targets or lab not in ("0", "1"):
+            raise GenotorchError(f"{inputs} row {i + 1}: task {task!r} label {lab!r}: tasks must be among {targets} "
+                                 "and labels 0 or 1")
+        y[i, targets.index(task)] = float(lab)
+    return y
+
+
+def _score_multilabel(y, probs, targets, inputs) -> dict:
+    from genotorch.predict.metrics import format_multilabel, multilabel_metrics
+
+    m = multilabel_metrics(y, probs, targets)
+    console.print(format_multilabel(m, f"{inputs} (labels from its task and label columns)"), highlight=False)
+    return m
+
+
+def _report(m: dict, y, probs, names, output: Path) -> None:
+    """Metrics JSON and ROC/PR curves beside the predictions."""
+    from genotorch.predict.metrics import plot_roc_pr
+
+    Path(str(output) + ".metrics.json").write_text(json.dumps(m, indent=2) + "\n")
+    plot_roc_pr(y, probs, names, str(output) + ".roc_pr.png", Path(output).name)
+    console.print(f"metrics: {output}.metrics.json, curves: {output}.roc_pr.png")
 
 
 @user_errors

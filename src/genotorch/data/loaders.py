@@ -14,11 +14,24 @@ def class_weights(labels: np.ndarray, n_classes: int) -> torch.Tensor:
     return torch.tensor(w, dtype=torch.float32)
 
 
+def positive_weights(labels: np.ndarray) -> torch.Tensor:
+    """Multi-label ``(N, T)`` 0/1 labels (-1 unknown) -> ``(T,)`` BCE positive weights ``negatives / positives``
+    per target (1 where a target has no positives)."""
+    pos = (labels == 1).sum(0).astype(np.float64)
+    neg = (labels == 0).sum(0).astype(np.float64)
+    return torch.tensor(np.where(pos > 0, neg / np.maximum(pos, 1), 1.0), dtype=torch.float32)
+
+
 def train_loader(dataset: Dataset, labels: np.ndarray, batch_size: int, num_workers: int, balance: str, seed: int,
                  n_classes: int) -> DataLoader:
     """Seeded training loader; ``balance="sampler"`` draws examples with class-balanced probabilities (with
     replacement), otherwise a shuffle that drops the last partial batch when there is more than one batch."""
     g = torch.Generator().manual_seed(seed)
+    if balance == "sampler" and labels.ndim > 1:
+        from genotorch.errors import GenotorchError
+
+        raise GenotorchError("data.balance: sampler draws by class and multi-label data has none; use class_weights "
+                             "(positive weight per target) or none")
     if balance == "sampler":
         w = class_weights(labels, n_classes)[labels]
         sampler = WeightedRandomSampler(w.double(), num_samples=len(w), replacement=True, generator=g)

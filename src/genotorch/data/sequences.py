@@ -17,6 +17,8 @@ from itertools import combinations
 from pathlib import Path
 from typing import Mapping, Sequence
 
+import numpy as np
+
 from genotorch.encode.onehot import reverse_complement
 from genotorch.errors import GenotorchError
 
@@ -76,9 +78,10 @@ def leakage_report(splits: Mapping[str, Sequence[str]]) -> dict:
 
 
 class OneHotDataset:
-    """``(float32 (4, L) one-hot, class index)`` items. Training augmentation: ``rc`` flips a sequence to its
-    reverse complement with probability 0.5 (both axes of the one-hot); ``shift`` moves it by up to that many bp
-    either way (zero columns fill the gap). Attributes ``inputs`` (tensor) and ``labels``."""
+    """``(float32 (4, L) one-hot, label)`` items; the label is a class index (int) for single-label data, a
+    float32 ``(T,)`` tensor of 0/1 (-1 = unknown) for multi-label data. Training augmentation: ``rc`` flips a
+    sequence to its reverse complement with probability 0.5 (both axes of the one-hot); ``shift`` moves it by up to
+    that many bp either way (zero columns fill the gap). Attributes ``inputs`` (tensor) and ``labels``."""
 
     def __init__(self, x, y, rc: bool = False, shift: int = 0):
         import torch
@@ -90,10 +93,9 @@ class OneHotDataset:
     def __len__(self) -> int:
         return len(self.labels)
 
-    def __getitem__(self, i: int):
+    def _augment(self, x):
         import torch
 
-        x = self.inputs[i]
         if self.rc and torch.rand(()) < 0.5:
             x = torch.flip(x, dims=(0, 1))
         if self.shift:
@@ -104,56 +106,226 @@ class OneHotDataset:
                     x[:, :s] = 0
                 else:
                     x[:, s:] = 0
-        return x, int(self.labels[i])
+        return x
+
+    def _label(self, i: int):
+        import torch
+
+        y = self.labels[i]
+        return int(y) if np.ndim(y) == 0 else torch.from_numpy(y)
+
+    def __getitem__(self, i: int):
+        return self._augment(self.inputs[i]), self._label(i)
+
+
+class RandomWindowDataset(OneHotDataset):
+    """Training items from sequences longer than the model's ``length``: a random window of ``length`` bp per draw
+    (uniform start within the sequence), then the augmentation of :class:`OneHotDataset`. ``inputs`` holds the full
+    one-hot ``(N, 4, longest)``; sequences up to ``length`` bp are used whole (right-padded)."""
+
+    def __init__(self, x, y, lengths, length: int, rc: bool = False, shift: int = 0):
+        super().__init__(x, y, rc, shift)
+        self.lengths, self.length = np.asarray(lengths), length
+
+    def __getitem__(self, i: int):
+        import torch
+
+        s = int(torch.randint(0, max(1, int(self.lengths[i]) - self.length + 1), ()))
+        return self._augment(self.inputs[i, :, s:s + self.length].clone()), self._label(i)
+
+
+FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".fa.gz", ".fasta.gz", ".fna.gz")
+
+
+def read_fasta(path: str | Path) -> tuple[list[str], list[str]]:
+    """``(ids, sequences)`` of a FASTA file (plain or gzip; pysam.FastxFile); the id is the name up to the first
+    space. Raises GenotorchError for a missing file or an empty sequence (its id is named)."""
+    import pysam
+
+    path = Path(path)
+    if not path.exists():
+        raise GenotorchError(f"{path} does not exist")
+    ids, seqs = [], []
+    with pysam.FastxFile(str(path)) as fh:
+        for rec in fh:
+            if not rec.sequence:
+                raise GenotorchError(f"{path}: empty sequence for {rec.name}")
+            ids.append(rec.name)
+            seqs.append(rec.sequence)
+    return ids, seqs
+
+
+def read_bed_sequences(path: str | Path, reference: str | Path, length: int) -> SequenceTable:
+    """Sequences cut from ``reference`` for the intervals of a BED file, centred: ``length`` bp around each
+    interval's midpoint ``(start + end) // 2`` (0-based; ``N`` beyond a contig end). The label is BED column 4
+    (name); ids are ``contig:start-end`` of the cut (1-based, closed).
+
+    Raises GenotorchError without ``data.reference`` or ``data.sequence_length``, or for a line without a name.
+    """
+    from genotorch.io.intervals import Interval, read_bed_records
+    from genotorch.io.reference import Reference
+
+    if not reference or length <= 0:
+        raise GenotorchError(f"{path}: BED inputs need data.reference (the FASTA to cut from) and "
+                             "data.sequence_length (bp around each interval's midpoint)")
+    ref = Reference(reference)
+    ids, seqs, labels = [], [], []
+    for iv, fields in read_bed_records(path, ref.lengths):
+        if len(fields) < 4 or not fields[3].strip():
+            raise GenotorchError(f"{path}: {iv.to_region_string()} has no label: put it in BED column 4 (name)")
+        start = (iv.start + iv.end) // 2 - length // 2
+        ids.append(Interval(iv.contig, start, start + length).to_region_string())
+        seqs.append(ref.fetch(iv.contig, start, start + length))
+        labels.append(fields[3].strip())
+    return SequenceTable(str(path), seqs, labels, None, ids)
+
+
+def read_labelled(path: str | Path, data) -> SequenceTable:
+    """A labelled sequence table from any supported input (``data`` is the DataConfig):
+
+    * CSV/TSV ``sequence,label`` (+ optional ``id``, ``task``): :func:`read_sequence_table`;
+    * FASTA (``.fa``, ``.fasta``, ``.fna``, optionally ``.gz``) with labels from ``data.labels`` (CSV/TSV with
+      ``id`` and ``label`` columns);
+    * BED (``.bed``, ``.bed.gz``) + ``data.reference``: :func:`read_bed_sequences`.
+
+    Raises GenotorchError for a FASTA without ``data.labels`` or an id without a label.
+    """
+    name = str(path).lower()
+    if name.endswith((".bed", ".bed.gz")):
+        return read_bed_sequences(path, data.reference, int(data.sequence_length))
+    if not name.endswith(FASTA_SUFFIXES):
+        return read_sequence_table(path)
+    if not data.labels:
+        raise GenotorchError(f"{path}: FASTA inputs need data.labels, a CSV/TSV with id and label columns")
+    ids, seqs = read_fasta(path)
+    lab = _read_id_labels(data.labels)
+    missing = [i for i in ids if i not in lab]
+    if missing:
+        raise GenotorchError(f"{data.labels}: no label for {len(missing)} sequences of {path} (first: {missing[0]})")
+    return SequenceTable(str(path), seqs, [lab[i] for i in ids], None, ids)
+
+
+def _read_id_labels(path: str | Path) -> dict[str, str]:
+    path = Path(path)
+    if not path.exists():
+        raise GenotorchError(f"data.labels {path} does not exist")
+    with open(path, newline="") as f:
+        head = f.readline()
+        f.seek(0)
+        reader = csv.DictReader(f, delimiter="\t" if "\t" in head else ",")
+        if not {"id", "label"} <= set(reader.fieldnames or []):
+            raise GenotorchError(f"data.labels {path}: needs 'id' and 'label' columns (it has: {reader.fieldnames})")
+        return {row["id"].strip(): (row["label"] or "").strip() for row in reader}
 
 
 class SequenceDataModule:
-    """Train/val/test one-hot sets from ``data.train``/``data.val``/``data.test`` CSVs (task: sequence).
+    """Train/val/test one-hot sets for task: sequence.
 
-    Classes are ``data.classes`` when given (a list of label strings), else the sorted labels of the training table.
-    Raises GenotorchError for a label not among the classes (file and label named) or a single-class training set.
+    Inputs (``data.train``/``data.val``/``data.test``): the tables of :func:`read_labelled`, or one peak HDF5 of
+    :mod:`genotorch.data.peaks` in ``data.train`` (its train/valid/test splits are used; multi-label).
+
+    Labels:
+
+    * single-label: classes are ``data.classes`` when given (a list of label strings), else the sorted labels of
+      the training table;
+    * multi-label: a peak HDF5 (targets = its ``target_labels``), or tables with a ``task`` column naming more
+      than one task (targets = the sorted task names or ``data.classes``; labels 0/1; a row is labelled only for
+      its own task, -1 elsewhere, and the loss ignores the -1 entries).
+
+    Sequences longer than ``data.sequence_length`` (when set) are cut at training time into a random window per
+    draw (:class:`RandomWindowDataset`) and at validation/test time to their centre window (``predict`` tiles them
+    instead).
+
+    Raises GenotorchError for a label not among the classes (file and label named), a single-class training set,
+    multi-label labels other than 0/1, or an HDF5 given with separate val/test files.
     """
 
     def __init__(self, data, seed: int, log=print):
-        import numpy as np
-
         from genotorch.encode.onehot import one_hot
 
         if not data.train:
-            raise GenotorchError("data.train: give the training CSV (sequence,label)")
-        tables = {"train": [read_sequence_table(p) for p in data.train],
-                  "val": [read_sequence_table(p) for p in data.val],
-                  "test": [read_sequence_table(p) for p in data.test]}
+            raise GenotorchError("data.train: give the training CSV (sequence,label), FASTA, BED or peak HDF5")
+        if str(data.train[0]).lower().endswith((".h5", ".hdf5")):
+            self._from_hdf5(data)
+        else:
+            self._from_tables(data)
+        self.report = leakage_report({k: v[0] for k, v in self.sets.items() if len(v[0])})
+        log("leakage (sequences of the later split found in the earlier): " + "; ".join(
+            f"{k} exact {v['exact']}, reverse complement {v['reverse_complement']} of {v['of']}"
+            for k, v in self.report.items() if k != "within"))
+        length = self.length
+
+        def centre(seqs):
+            return [q if len(q) <= length else q[(len(q) - length) // 2:][:length] for q in seqs]
+
+        def make(name, train):
+            seqs, y = self.sets[name]
+            if not len(seqs):
+                return None
+            aug = (train and data.rc_augment, data.shift_augment if train else 0)
+            longest = max(len(q) for q in seqs)
+            if train and longest > length:
+                return RandomWindowDataset(one_hot(seqs, longest), y, [len(q) for q in seqs], length, *aug)
+            return OneHotDataset(one_hot(centre(seqs), length), y, *aug)
+
+        self.train_set, self.val_set, self.test_set = make("train", True), make("val", False), make("test", False)
+        self.train_labels = self.train_set.labels
+        self.test_ids = [f"test:{i}" for i in range(len(self.sets["test"][0]))]
+        self.info = {"kind": "sequence", "shape": [4, length], "channels": ["A", "C", "G", "T"],
+                     "multilabel": self.multilabel,
+                     "encodings": {"one_hot": "A,C,G,T channels; N and other IUPAC codes all-zero; right-padded"},
+                     "config": {"length": length, "alphabet": "ACGT"}}
+
+    def _from_hdf5(self, data) -> None:
+        from genotorch.data.peaks import read_peak_hdf5
+        from genotorch.encode.onehot import decode_one_hot
+
+        if len(data.train) > 1 or data.val or data.test:
+            raise GenotorchError(f"data.train {data.train[0]} is a peak HDF5 with its own train/valid/test splits: "
+                                 "leave data.val and data.test empty")
+        h = read_peak_hdf5(data.train[0])
+        self.classes, self.multilabel = h["targets"], True
+        self.length = h["train"][0].shape[-1]
+        empty = (np.zeros((0, 4, self.length), np.float32), np.zeros((0, len(self.classes)), np.float32))
+        self.sets = {k: (decode_one_hot(x), y) for k, (x, y) in
+                     (("train", h["train"]), ("val", h["valid"] or empty), ("test", h["test"] or empty))}
+
+    def _from_tables(self, data) -> None:
+        tables = {k: [read_labelled(p, data) for p in paths]
+                  for k, paths in (("train", data.train), ("val", data.val), ("test", data.test))}
+        tasks = sorted({t for ts in tables.values() for tb in ts for t in (tb.tasks or [])})
+        self.multilabel = len(tasks) > 1
         train_labels = [lab for t in tables["train"] for lab in t.labels]
-        classes = [str(c) for c in data.classes] if isinstance(data.classes, (list, tuple)) and data.classes else \
-            sorted(set(train_labels), key=lambda v: (len(v), v))
-        if len(set(train_labels)) < 2:
-            raise GenotorchError(f"{data.train[0]}: the training set has a single class ({train_labels[0]!r}); "
-                                 "a classifier needs at least two")
-        length = int(data.sequence_length) or max(len(s) for t in tables["train"] for s in t.sequences)
-        self.classes, self.length = classes, length
+        if self.multilabel:
+            classes = [str(c) for c in data.classes] if isinstance(data.classes, (list, tuple)) and data.classes \
+                else tasks
+        else:
+            classes = [str(c) for c in data.classes] if isinstance(data.classes, (list, tuple)) and data.classes \
+                else sorted(set(train_labels), key=lambda v: (len(v), v))
+            if len(set(train_labels)) < 2:
+                raise GenotorchError(f"{data.train[0]}: the training set has a single class ({train_labels[0]!r}); "
+                                     "a classifier needs at least two")
+        self.classes = classes
+        self.length = int(data.sequence_length) or max(len(s) for t in tables["train"] for s in t.sequences)
         index = {c: i for i, c in enumerate(classes)}
-        sets = {}
+        self.sets = {}
         for name, ts in tables.items():
             seqs = [s for t in ts for s in t.sequences]
             labels = []
             for t in ts:
-                for lab in t.labels:
+                for j, lab in enumerate(t.labels):
+                    if self.multilabel:
+                        if t.tasks[j] not in index or lab not in ("0", "1"):
+                            raise GenotorchError(f"{t.path} row {j + 1}: task {t.tasks[j]!r} label {lab!r}: tasks must "
+                                                 f"be among {classes} and labels 0 or 1")
+                        row = np.full(len(classes), -1.0, dtype=np.float32)
+                        row[index[t.tasks[j]]] = float(lab)
+                        labels.append(row)
+                        continue
                     if lab not in index:
                         raise GenotorchError(f"{t.path}: label {lab!r} is not one of the classes {classes} "
                                              "(set data.classes or fix the table)")
                     labels.append(index[lab])
-            sets[name] = (seqs, np.array(labels, dtype=np.int64))
-        self.report = leakage_report({k: v[0] for k, v in sets.items() if v[0]})
-        log("leakage (sequences of the later split found in the earlier): " + "; ".join(
-            f"{k} exact {v['exact']}, reverse complement {v['reverse_complement']} of {v['of']}"
-            for k, v in self.report.items() if k != "within"))
-        mk = lambda name, aug: (OneHotDataset(one_hot(sets[name][0], length), sets[name][1],
-                                              aug and data.rc_augment, data.shift_augment if aug else 0)
-                                if len(sets[name][0]) else None)
-        self.train_set, self.val_set, self.test_set = mk("train", True), mk("val", False), mk("test", False)
-        self.train_labels = self.train_set.labels
-        self.test_ids = [f"test:{i}" for i in range(len(sets["test"][0]))]
-        self.info = {"kind": "sequence", "shape": [4, length], "channels": ["A", "C", "G", "T"],
-                     "encodings": {"one_hot": "A,C,G,T channels; N and other IUPAC codes all-zero; right-padded"},
-                     "config": {"length": length, "alphabet": "ACGT"}}
+            y = np.array(labels, dtype=np.float32 if self.multilabel else np.int64)
+            self.sets[name] = (seqs, y.reshape(len(seqs), len(classes)) if self.multilabel else y)
+

@@ -51,3 +51,13 @@ def one_hot(seqs: Sequence[str], length: int | None = None) -> np.ndarray:
         ok = codes < 4
         out[i, codes[ok], np.nonzero(ok)[0]] = 1.0
     return out
+
+
+def decode_one_hot(x: np.ndarray) -> list[str]:
+    """Strings of one-hot DNA ``(N, 4, L)`` (any numeric dtype): A, C, G, T, and ``N`` for all-zero columns
+    (the inverse of :func:`one_hot` up to IUPAC codes and padding, which both come back as ``N``)."""
+    x = np.asarray(x)
+    codes = x.argmax(1).astype(np.uint8)
+    codes[x.sum(1) == 0] = 4
+    lut = np.frombuffer(b"ACGTN", dtype=np.uint8)
+    return [r.tobytes().decode("ascii") for r in lut[codes]]

@@ -12,6 +12,7 @@ Contig names that differ only by a leading ``chr`` (``20`` vs ``chr20``, ``chrM`
 
 from __future__ import annotations
 
+import gzip
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,7 +115,7 @@ def contig_alias(name: str, contigs: Iterable[str]) -> str | None:
 
 
 def read_bed(path: str | Path, contig_lengths: Mapping[str, int] | None = None) -> list[Interval]:
-    """Read a BED file (0-based, half-open; only the first three columns are used).
+    """Read a BED file (0-based, half-open; only the first three columns are used), sorted and merged.
 
     Contig names are mapped onto ``contig_lengths`` by :func:`match_contig` when given; intervals on contigs absent
     there are dropped. Header, ``track`` and ``browser`` lines and blank lines are skipped.
@@ -124,15 +125,23 @@ def read_bed(path: str | Path, contig_lengths: Mapping[str, int] | None = None) 
     GenotorchError
         Missing file or a malformed line (the line number is given).
     """
+    return merge_intervals(iv for iv, _ in read_bed_records(path, contig_lengths))
+
+
+def read_bed_records(path: str | Path, contig_lengths: Mapping[str, int] | None = None
+                     ) -> list[tuple[Interval, list[str]]]:
+    """The BED lines of ``path`` in file order, unmerged: ``(interval, all tab-separated fields)``; the same
+    contig mapping, skipping and errors as :func:`read_bed`."""
     path = Path(path)
     if not path.exists():
         raise GenotorchError(f"BED file {path} does not exist")
-    out: list[Interval] = []
-    with open(path) as fh:
+    out: list[tuple[Interval, list[str]]] = []
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt") as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip() or line.startswith(("#", "track", "browser")):
                 continue
-            fields = line.split("\t") if "\t" in line else line.split()
+            fields = line.rstrip("\n").split("\t") if "\t" in line else line.split()
             try:
                 contig, start, end = fields[0], int(fields[1]), int(fields[2])
             except (IndexError, ValueError):
@@ -144,8 +153,8 @@ def read_bed(path: str | Path, contig_lengths: Mapping[str, int] | None = None) 
                 if alias is None:
                     continue
                 contig = alias
-            out.append(Interval(contig, start, end))
-    return merge_intervals(out)
+            out.append((Interval(contig, start, end), fields))
+    return out
 
 
 def merge_intervals(intervals: Iterable[Interval]) -> list[Interval]:

@@ -22,12 +22,14 @@ import torch
 from genotorch.data.images import load_image
 
 
-def predict_array(model: torch.nn.Module, images: np.ndarray | torch.Tensor, batch_size: int = 64) -> np.ndarray:
+def predict_array(model: torch.nn.Module, images: np.ndarray | torch.Tensor, batch_size: int = 64,
+                  multilabel: bool = False) -> np.ndarray:
+    """``(N, K)`` float64 probabilities: softmax over classes, or per-target sigmoid when ``multilabel``."""
     out = []
     with torch.inference_mode():
         for i in range(0, len(images), batch_size):
-            x = torch.as_tensor(images[i:i + batch_size])
-            out.append(torch.softmax(model(x).float(), 1).numpy())
+            logits = model(torch.as_tensor(images[i:i + batch_size])).float()
+            out.append((torch.sigmoid(logits) if multilabel else torch.softmax(logits, 1)).numpy())
     return np.concatenate(out).astype(np.float64) if out else np.zeros((0, 0))
 
 
@@ -44,8 +46,8 @@ def predict_paths(model: torch.nn.Module, meta: dict, paths: Sequence[str], batc
 
 
 def classification_metrics(y_true: np.ndarray, probs: np.ndarray, classes: Sequence[str]) -> dict:
-    from sklearn.metrics import (accuracy_score, confusion_matrix, matthews_corrcoef, precision_recall_fscore_support,
-                                 roc_auc_score)
+    from sklearn.metrics import (accuracy_score, average_precision_score, confusion_matrix, matthews_corrcoef,
+                                 precision_recall_fscore_support, roc_auc_score)
 
     y_pred = probs.argmax(1)
     k = len(classes)
@@ -53,13 +55,18 @@ def classification_metrics(y_true: np.ndarray, probs: np.ndarray, classes: Seque
     try:
         auroc = float(roc_auc_score(y_true, probs[:, 1]) if k == 2 else
                       roc_auc_score(y_true, probs, multi_class="ovr", labels=list(range(k))))
+        onehot = np.eye(k)[y_true]
+        auprc = float(average_precision_score(y_true == 1, probs[:, 1]) if k == 2 else
+                      average_precision_score(onehot, probs, average="macro"))
     except ValueError:
-        auroc = float("nan")
+        auroc = auprc = float("nan")
     return {
         "n": int(len(y_true)),
         "accuracy": float(accuracy_score(y_true, y_pred)),
         "mcc": float(matthews_corrcoef(y_true, y_pred)),
+        "f1": float(f[1] if k == 2 else f.mean()),
         "auroc": auroc,
+        "auprc": auprc,
         "per_class": {c: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(n[i])}
                       for i, c in enumerate(classes)},
         "confusion_matrix": confusion_matrix(y_true, y_pred, labels=list(range(k))).tolist(),
@@ -69,7 +76,12 @@ def classification_metrics(y_true: np.ndarray, probs: np.ndarray, classes: Seque
 
 def format_metrics(m: dict, title: str = "") -> str:
     lines = [title] if title else []
-    lines.append(f"n {m['n']}  accuracy {m['accuracy']:.4f}  MCC {m['mcc']:.4f}  AUROC {m['auroc']:.4f}")
+    if m.get("multilabel"):
+        from genotorch.predict.metrics import format_multilabel
+
+        return format_multilabel(m, title)
+    lines.append(f"n {m['n']}  accuracy {m['accuracy']:.4f}  MCC {m['mcc']:.4f}  AUROC {m['auroc']:.4f}  "
+                 f"AUPRC {m['auprc']:.4f}  F1 {m['f1']:.4f}")
     lines.append(f"{'class':14s} {'precision':>9s} {'recall':>7s} {'F1':>7s} {'n':>6s}")
     for c, r in m["per_class"].items():
         lines.append(f"{c:14s} {r['precision']:9.4f} {r['recall']:7.4f} {r['f1']:7.4f} {r['support']:6d}")
@@ -120,18 +132,38 @@ def write_predictions(path: str | Path, paths: Sequence[str], probs: np.ndarray,
 
 def test_report(checkpoint: str | Path, dm, out_dir: str | Path) -> dict:
     """Evaluate ``checkpoint`` on the held-out test split of an Image- or SequenceDataModule; writes
-    test_metrics.json, test_predictions.csv (image paths, or ``test:<row>`` for sequences) and confusion_matrix.png in
-    ``out_dir`` and prints the table."""
+    test_metrics.json, test_predictions.csv (image paths, or ``test:<row>`` for sequences), confusion_matrix.png
+    (single-label) and roc_pr.png in ``out_dir`` and prints the table. Multi-label models are scored per target
+    (:func:`genotorch.predict.metrics.multilabel_metrics`)."""
     from genotorch.models.checkpoint import load_classifier
+    from genotorch.predict.metrics import multilabel_metrics, plot_roc_pr
 
     model, meta = load_classifier(checkpoint)
-    probs = predict_array(model, dm.test_set.inputs, 256)
-    m = classification_metrics(dm.test_set.labels, probs, meta["classes"])
+    multilabel = bool(meta["example_info"].get("multilabel"))
+    probs = predict_array(model, dm.test_set.inputs, 256, multilabel)
+    y = np.asarray(dm.test_set.labels)
+    m = multilabel_metrics(y, probs, meta["classes"]) if multilabel else \
+        classification_metrics(y, probs, meta["classes"])
     m["checkpoint"] = str(checkpoint)
     out_dir = Path(out_dir)
     (out_dir / "test_metrics.json").write_text(json.dumps(m, indent=2) + "\n")
-    write_predictions(out_dir / "test_predictions.csv", dm.test_ids, probs, meta["classes"],
-                      [dm.classes[int(v)] for v in dm.test_set.labels])
-    plot_confusion(m, out_dir / "confusion_matrix.png", f"held-out test: accuracy {m['accuracy']:.3f}")
+    if multilabel:
+        write_multilabel_predictions(out_dir / "test_predictions.csv", dm.test_ids, probs, meta["classes"], y)
+    else:
+        write_predictions(out_dir / "test_predictions.csv", dm.test_ids, probs, meta["classes"],
+                          [dm.classes[int(v)] for v in y])
+        plot_confusion(m, out_dir / "confusion_matrix.png", f"held-out test: accuracy {m['accuracy']:.3f}")
+    plot_roc_pr(y, probs, meta["classes"], out_dir / "roc_pr.png", f"held-out test ({m['n']} examples)")
     print(format_metrics(m, f"held-out test split ({m['n']} examples), best checkpoint"))
     return m
+
+
+def write_multilabel_predictions(path: Path, ids, probs: np.ndarray, targets, y: np.ndarray | None = None) -> None:
+    """CSV ``id, p_<target>... (, true_<target>...)`` written atomically."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "w", newline="") as f:
+        w = csv.writer(f, delimiter="\t" if path.suffix == ".tsv" else ",")
+        w.writerow(["id", *[f"p_{t}" for t in targets], *([f"true_{t}" for t in targets] if y is not None else [])])
+        for i, r in enumerate(probs):
+            w.writerow([ids[i], *[f"{v:.6f}" for v in r], *([str(int(v)) for v in y[i]] if y is not None else [])])
+    os.replace(tmp, path)

@@ -20,26 +20,19 @@ from genotorch.errors import GenotorchError
 
 
 def read_inputs(path: str | Path) -> tuple[list[str], list[str], list[str] | None]:
-    """(ids, sequences, labels or None) from FASTA (``>id``) or a CSV/TSV with a ``sequence`` column (and optional
-    ``id``/``label`` columns; ids default to ``row<N>``)."""
-    from genotorch.data.sequences import read_sequence_table
+    """(ids, sequences, labels or None) from FASTA (``>id``; :func:`genotorch.data.sequences.read_fasta`) or a
+    CSV/TSV with a ``sequence`` column (and optional ``id``/``label`` columns; ids default to ``row<N>``)."""
+    from genotorch.data.sequences import FASTA_SUFFIXES, read_fasta, read_sequence_table
 
     path = Path(path)
     if not path.exists():
         raise GenotorchError(f"{path} does not exist")
-    text = path.read_text()
-    if not text.lstrip().startswith(">"):
-        t = read_sequence_table(path, require_label=False)
-        return t.ids, t.sequences, t.labels
-    ids, seqs = [], []
-    for block in text.split(">")[1:]:
-        head, _, body = block.partition("\n")
-        ids.append(head.split()[0] if head.split() else f"seq{len(ids)}")
-        seqs.append("".join(body.split()))
-    empty = [i for i, s in zip(ids, seqs) if not s]
-    if empty:
-        raise GenotorchError(f"{path}: empty sequence for {empty[0]}")
-    return ids, seqs, None
+    with open(path, "rb") as fh:
+        head = fh.read(2)
+    if path.name.lower().endswith(FASTA_SUFFIXES) or head[:1] == b">" or head == b"\x1f\x8b":
+        return (*read_fasta(path), None)
+    t = read_sequence_table(path, require_label=False)
+    return t.ids, t.sequences, t.labels
 
 
 def windows(seq: str, length: int) -> list[str]:
@@ -76,9 +69,11 @@ def _per_sequence(fn, length: int, seqs: list[str], rc_average: bool, batch_size
 
 
 def predict_sequences(model: torch.nn.Module, length: int, seqs: list[str], rc_average: bool = False,
-                      batch_size: int = 512) -> np.ndarray:
-    """``(N, K)`` float64 class probabilities (see the module docstring)."""
-    return _per_sequence(lambda x: torch.softmax(model(x).float(), 1), length, seqs, rc_average, batch_size)
+                      batch_size: int = 512, multilabel: bool = False) -> np.ndarray:
+    """``(N, K)`` float64 class probabilities (softmax), or per-target probabilities (sigmoid) of a multi-label
+    model (see the module docstring)."""
+    act = torch.sigmoid if multilabel else (lambda z: torch.softmax(z, 1))
+    return _per_sequence(lambda x: act(model(x).float()), length, seqs, rc_average, batch_size)
 
 
 def embedding_function(model: torch.nn.Module, pooling: str | None = None):

@@ -1,5 +1,6 @@
-"""The LightningModule every genotorch classifier trains with: cross-entropy (optionally class-weighted), accuracy
-and macro F1 (torchmetrics), optimiser and scheduler from the config.
+"""The LightningModule every genotorch classifier trains with: cross-entropy (optionally class-weighted), or for
+multi-label data (Basset's multi-task peaks) masked binary cross-entropy; accuracy and macro F1 (+ AUROC for
+multi-label; torchmetrics), optimiser and scheduler from the config.
 
 The checkpoint's ``hyper_parameters`` carry ``meta``: the resolved config, the example info (channels, shape,
 encodings), the class names and the genotorch version, so a checkpoint alone is enough for inference
@@ -27,22 +28,40 @@ class Classifier(L.LightningModule):
             meta["inference_params"] = self.model.inference_params()
         self.save_hyperparameters()
         n = len(meta["classes"])
+        self.multilabel = bool(meta["example_info"].get("multilabel"))
         self.register_buffer("class_weights", torch.tensor(class_weights) if class_weights else torch.ones(n))
-        self.train_acc = torchmetrics.Accuracy(task="multiclass", num_classes=n)
-        self.val_acc = torchmetrics.Accuracy(task="multiclass", num_classes=n)
-        self.val_f1 = torchmetrics.F1Score(task="multiclass", num_classes=n, average="macro")
+        if self.multilabel:  # per-target 0/1 labels, -1 = unknown (ignored by loss and metrics)
+            kw = dict(num_labels=n, ignore_index=-1)
+            self.train_acc = torchmetrics.classification.MultilabelAccuracy(**kw)
+            self.val_acc = torchmetrics.classification.MultilabelAccuracy(**kw)
+            self.val_f1 = torchmetrics.classification.MultilabelF1Score(average="macro", **kw)
+            self.val_auroc = torchmetrics.classification.MultilabelAUROC(**kw)
+        else:
+            self.train_acc = torchmetrics.Accuracy(task="multiclass", num_classes=n)
+            self.val_acc = torchmetrics.Accuracy(task="multiclass", num_classes=n)
+            self.val_f1 = torchmetrics.F1Score(task="multiclass", num_classes=n, average="macro")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
 
     def _loss(self, logits, y):
-        return nn.functional.cross_entropy(logits.float(), y, weight=self.class_weights)
+        """Cross-entropy (class weights), or for multi-label data binary cross-entropy over the known (y >= 0)
+        entries with ``class_weights`` as each target's positive weight."""
+        if not self.multilabel:
+            return nn.functional.cross_entropy(logits.float(), y, weight=self.class_weights)
+        known = (y >= 0).float()
+        loss = nn.functional.binary_cross_entropy_with_logits(logits.float(), y.clamp(min=0), weight=known,
+                                                              pos_weight=self.class_weights, reduction="sum")
+        return loss / known.sum().clamp_min(1)
+
+    def _target(self, y):
+        return y.long() if self.multilabel else y
 
     def training_step(self, batch, _):
         x, y = batch
         logits = self(x)
         loss = self._loss(logits, y)
-        self.train_acc(logits, y)
+        self.train_acc(logits, self._target(y))
         self.log("train_loss", loss, prog_bar=True)
         self.log("train_acc", self.train_acc, on_step=True, on_epoch=False)
         return loss
@@ -50,11 +69,14 @@ class Classifier(L.LightningModule):
     def validation_step(self, batch, _):
         x, y = batch
         logits = self(x)
-        self.val_acc(logits, y)
-        self.val_f1(logits, y)
+        self.val_acc(logits, self._target(y))
+        self.val_f1(logits, self._target(y))
         self.log("val_loss", self._loss(logits, y), prog_bar=True)
         self.log("val_acc", self.val_acc, prog_bar=True)
         self.log("val_f1", self.val_f1)
+        if self.multilabel:
+            self.val_auroc(logits, self._target(y))
+            self.log("val_auroc", self.val_auroc, prog_bar=True)
 
     def configure_optimizers(self):
         o = self.hparams.meta["config"]["optimizer"]
@@ -75,7 +97,7 @@ class Classifier(L.LightningModule):
 def build_meta(config: dict, example_info: dict, classes: list[str]) -> dict:
     return {
         "config": config,
-        "example_info": {k: example_info[k] for k in ("kind", "shape", "channels", "encodings", "config")
+        "example_info": {k: example_info[k] for k in ("kind", "shape", "channels", "encodings", "config", "multilabel")
                          if k in example_info},
         "classes": classes,
         "genotorch_version": genotorch.__version__,

@@ -16,7 +16,7 @@ from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 
 from genotorch.config import TrainConfig, dump_yaml
-from genotorch.data.loaders import class_weights, eval_loader, train_loader
+from genotorch.data.loaders import class_weights, eval_loader, positive_weights, train_loader
 from genotorch.data.pileups import PileupDataModule
 from genotorch.errors import GenotorchError
 from genotorch.train.callbacks import CurvePlotter
@@ -84,7 +84,11 @@ def train(cfg: TrainConfig, resume: str | None = None, init_from: str | None = N
                             len(classes))
     val_dl = eval_loader(dm.val_set, d.batch_size, d.num_workers)
     meta = build_meta(cfg.to_dict(), dm.info, classes)
-    weights = class_weights(dm.train_labels, len(classes)).tolist() if d.balance == "class_weights" else None
+    multilabel = bool(dm.info.get("multilabel"))
+    weights = None
+    if d.balance == "class_weights":
+        weights = (positive_weights(dm.train_labels) if multilabel else class_weights(dm.train_labels, len(classes)))
+        weights = weights.tolist()
     module = Classifier(meta, weights)
     if init_from:
         loaded, skipped = load_matching_weights(module.model, init_from)

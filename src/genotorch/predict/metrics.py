@@ -1,0 +1,89 @@
+"""Per-task metrics and ROC / precision-recall curves (scikit-learn), for multi-label (multi-task) models and for
+the classes of single-label ones.
+
+* :func:`multilabel_metrics`: for every target, over the examples whose label is known (0/1; -1 is skipped):
+  AUROC, AUPRC (average precision), and at probability 0.5: MCC, F1, accuracy; plus their means over targets
+  (keys ``auroc``, ``auprc``, ``mcc``, ``f1``, ``accuracy``). A target with one class only gets NaN AUROC/AUPRC.
+* :func:`plot_roc_pr`: one PNG with the ROC curves (false vs true positive rate) and the precision-recall curves of
+  every target (multi-label) or every class one-vs-rest (single-label), AUROC/AUPRC in the legends.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+
+def multilabel_metrics(y: np.ndarray, probs: np.ndarray, targets: Sequence[str]) -> dict:
+    """``y`` (N, T) 0/1/-1, ``probs`` (N, T) sigmoid probabilities -> the dict of the module docstring."""
+    from sklearn.metrics import (accuracy_score, average_precision_score, f1_score, matthews_corrcoef,
+                                 roc_auc_score)
+
+    per = {}
+    for j, t in enumerate(targets):
+        known = y[:, j] >= 0
+        yt, pt = y[known, j].astype(int), probs[known, j]
+        both = len(np.unique(yt)) == 2
+        pred = (pt >= 0.5).astype(int)
+        per[t] = {
+            "n": int(known.sum()), "positives": int(yt.sum()),
+            "auroc": float(roc_auc_score(yt, pt)) if both else float("nan"),
+            "auprc": float(average_precision_score(yt, pt)) if both else float("nan"),
+            "mcc": float(matthews_corrcoef(yt, pred)) if len(yt) else float("nan"),
+            "f1": float(f1_score(yt, pred, zero_division=0)) if len(yt) else float("nan"),
+            "accuracy": float(accuracy_score(yt, pred)) if len(yt) else float("nan"),
+        }
+    out = {"n": int(len(y)), "multilabel": True, "targets": list(targets), "per_target": per}
+    for k in ("auroc", "auprc", "mcc", "f1", "accuracy"):
+        out[k] = float(np.nanmean([v[k] for v in per.values()])) if per else float("nan")
+    return out
+
+
+def format_multilabel(m: dict, title: str = "") -> str:
+    lines = [title] if title else []
+    lines.append(f"n {m['n']}  mean over {len(m['targets'])} targets: AUROC {m['auroc']:.4f}  AUPRC {m['auprc']:.4f}  "
+                 f"MCC {m['mcc']:.4f}  F1 {m['f1']:.4f}  accuracy {m['accuracy']:.4f}")
+    lines.append(f"{'target':16s} {'n':>6s} {'pos':>6s} {'AUROC':>7s} {'AUPRC':>7s} {'MCC':>7s} {'F1':>7s} {'acc':>7s}")
+    for t, r in m["per_target"].items():
+        lines.append(f"{t:16s} {r['n']:6d} {r['positives']:6d} {r['auroc']:7.4f} {r['auprc']:7.4f} {r['mcc']:7.4f} "
+                     f"{r['f1']:7.4f} {r['accuracy']:7.4f}")
+    return "\n".join(lines)
+
+
+def plot_roc_pr(y: np.ndarray, probs: np.ndarray, names: Sequence[str], path: str | Path, title: str = "") -> None:
+    """ROC and PR curves to ``path`` (PNG, written under a temporary name then renamed). ``y``: (N, T) 0/1/-1
+    for multi-label, or (N,) class indices (each class one-vs-rest; with two classes only the second)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
+
+    if y.ndim == 1:
+        cols = [1] if probs.shape[1] == 2 else list(range(probs.shape[1]))
+        curves = [(names[j], (y == j).astype(int), probs[:, j]) for j in cols]
+    else:
+        curves = [(names[j], y[y[:, j] >= 0, j].astype(int), probs[y[:, j] >= 0, j]) for j in range(y.shape[1])]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4.5))
+    for name, yt, pt in curves:
+        if len(np.unique(yt)) < 2:
+            continue
+        fpr, tpr, _ = roc_curve(yt, pt)
+        prec, rec, _ = precision_recall_curve(yt, pt)
+        a.plot(fpr, tpr, label=f"{name} AUROC {roc_auc_score(yt, pt):.3f}")
+        b.plot(rec, prec, label=f"{name} AUPRC {average_precision_score(yt, pt):.3f}")
+    a.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--")
+    a.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC")
+    b.set(xlabel="recall", ylabel="precision", title="precision-recall", ylim=(0, 1.02))
+    for ax in (a, b):
+        ax.legend(fontsize=7, loc="lower right" if ax is a else "lower left")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    tmp = Path(path).with_name(f".{Path(path).name}.tmp-{os.getpid()}.png")
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    os.replace(tmp, path)
