@@ -151,3 +151,29 @@ def test_cnn_embedding_is_the_penultimate_layer(tmp_path):
     np.testing.assert_allclose(emb, torch.cat([h.amax(-1), h.mean(-1)], 1).numpy(), atol=1e-5)
     with pytest.raises(GenotorchError, match="only k-mer transformers"):
         embed_sequences(m, 16, s, pooling="cls")
+
+
+def test_init_from_a_checkpoint_for_another_k_or_input(tmp_path):
+    from genotorch.train.run import train
+
+    cfg = config(tmp_path, **{"model.name": "kmer_bert", "trainer.max_epochs": 1, "trainer.max_steps": 2,
+                              "model.params": {"k": 3, "hidden_size": 16, "num_hidden_layers": 1,
+                                               "num_attention_heads": 2, "intermediate_size": 32}})
+    ck3 = train(cfg, progress_bar=False).last_checkpoint
+    (tmp_path / "x").mkdir()
+    other = config(tmp_path / "x", **{"model.name": "kmer_bert", "trainer.max_steps": 1,
+                                      "model.params": {"k": 4, "hidden_size": 16, "num_hidden_layers": 1,
+                                                       "num_attention_heads": 2, "intermediate_size": 32}})
+    with pytest.raises(GenotorchError, match="a 3-mer model, but this config has model.params.k = 4"):
+        train(other, init_from=str(ck3), progress_bar=False)
+    cnn = config(tmp_path / "x", **{"trainer.max_steps": 1})
+    with pytest.raises(GenotorchError, match="no tensor of its kmer_bert model matches this run's small_cnn"):
+        train(cnn, init_from=str(ck3), progress_bar=False)
+
+
+def test_init_from_a_pileup_checkpoint_is_refused(tmp_path):
+    from genotorch.models.default import default_model_path
+    from genotorch.train.run import train
+
+    with pytest.raises(GenotorchError, match="reads pileup input"):
+        train(config(tmp_path, **{"trainer.max_steps": 1}), init_from=str(default_model_path()), progress_bar=False)

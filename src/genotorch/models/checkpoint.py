@@ -51,17 +51,37 @@ def load_classifier(path: str | Path, map_location: str = "cpu") -> tuple[nn.Mod
     return model, meta
 
 
-def load_matching_weights(model: nn.Module, path: str | Path) -> tuple[list[str], list[str]]:
+def load_matching_weights(model: nn.Module, path: str | Path, meta: dict | None = None) -> tuple[list[str], list[str]]:
     """Initialise ``model`` from another checkpoint's weights where names and shapes match (``--init-from``).
+
+    With ``meta`` (the new run's), the checkpoint must read the same kind of input: the same example kind and
+    channels (a one-hot A/C/G/T model cannot start a pileup model) and, for k-mer models, the same k.
 
     Returns
     -------
     (loaded, skipped): parameter names.
+
+    Raises
+    ------
+    GenotorchError
+        The checkpoint's input differs as above, or it shares no tensor with ``model``.
     """
-    other, _ = load_classifier(path)
+    other, other_meta = load_classifier(path)
+    if meta is not None:
+        a, b = other_meta["example_info"], meta["example_info"]
+        if (a.get("kind"), a.get("channels")) != (b.get("kind"), b.get("channels")):
+            raise GenotorchError(f"--init-from {path}: it reads {a.get('kind', 'pileup')} input with channels "
+                                 f"{a.get('channels')}, this run {b.get('kind', 'pileup')} with {b.get('channels')}")
+        ka, kb = getattr(other, "k", None), model_params(meta).get("k", getattr(model, "k", None))
+        if ka is not None and kb is not None and ka != kb:
+            raise GenotorchError(f"--init-from {path}: a {ka}-mer model, but this config has model.params.k = {kb}: "
+                                 f"set k to {ka}")
     src = other.state_dict()
     dst = model.state_dict()
     loaded = [k for k, v in src.items() if k in dst and dst[k].shape == v.shape]
+    if not loaded:
+        raise GenotorchError(f"--init-from {path}: no tensor of its {other_meta['config']['model']['name']} model "
+                             f"matches this run's {meta['config']['model']['name'] if meta else 'model'}")
     skipped = [k for k in dst if k not in loaded]
     model.load_state_dict({**dst, **{k: src[k] for k in loaded}})
     return loaded, skipped

@@ -91,7 +91,7 @@ def train(cfg: TrainConfig, resume: str | None = None, init_from: str | None = N
         weights = weights.tolist()
     module = Classifier(meta, weights)
     if init_from:
-        loaded, skipped = load_matching_weights(module.model, init_from)
+        loaded, skipped = load_matching_weights(module.model, init_from, meta)
         print(f"[init-from] {init_from}: loaded {len(loaded)} tensors, kept {len(skipped)} fresh: {skipped[:6]}")
     dump_yaml(cfg.to_dict(), out / "config.yaml")
     t = cfg.trainer
