@@ -110,7 +110,7 @@ def test_task_column_makes_a_multilabel_set(tmp_path):
     p = tmp_path / "all.csv"
     p.write_text("sequence,label,task\nACGTACGT,1,tf1\nTTTTACGT,0,tf2\nGGGGACGT,0,tf1\n")
     cfg = tmp_path / "c.yaml"
-    cfg.write_text(f"task: sequence\ndata: {{train: [{p}]}}\n")
+    cfg.write_text(f"task: sequence\ndata: {{train: [{p}], val_fraction: 0, test_fraction: 0}}\n")
     dm = SequenceDataModule(load_train_config(cfg).data, 0, log=lambda s: None)
     assert dm.classes == ["tf1", "tf2"] and dm.info["multilabel"]
     assert dm.train_set.labels.tolist() == [[1, -1], [-1, 0], [0, -1]]

@@ -214,6 +214,8 @@ def make_split(prep: Prepared, fractions: Mapping[str, float], seed: int, duplic
     """
     from sklearn.model_selection import StratifiedGroupKFold
 
+    from genotorch.data.splits import hold_out_groups
+
     labels = np.array([it.label for it in prep.items])
     split = np.array(["train"] * len(labels), dtype=object)
     if duplicates == "drop_conflicting":
@@ -230,13 +232,9 @@ def make_split(prep: Prepared, fractions: Mapping[str, float], seed: int, duplic
 
     def assign(idx: np.ndarray, frac: float, name: str) -> np.ndarray:
         """Move about ``frac`` of ``idx`` (whole groups, stratified by class) to split ``name``; return the rest."""
-        if frac <= 0 or len(idx) == 0:
-            return idx
-        n_splits = max(2, int(round(1 / frac)))
-        sgkf = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=int(rng.integers(2**31)))
-        _, held = next(sgkf.split(idx, labels[idx], prep.groups[idx]))
-        split[idx[held]] = name
-        return np.setdiff1d(idx, idx[held])
+        held = hold_out_groups(idx, labels, prep.groups, frac, rng)
+        split[held] = name
+        return np.setdiff1d(idx, held)
 
     rest = assign(keep, fractions.get("test", 0.0), "test")
     if kfold >= 2:

@@ -30,6 +30,7 @@ class SequenceTable:
     labels: list[str] | None  # None only when read with require_label=False from a table without labels
     tasks: list[str] | None = None
     ids: list[str] | None = None  # the ``id`` column, else ``row<N>`` (1-based data rows)
+    groups: list[str] | None = None  # the ``group`` column (e.g. the source sequence of windows), if any
 
 
 def read_sequence_table(path: str | Path, require_label: bool = True) -> SequenceTable:
@@ -51,7 +52,7 @@ def read_sequence_table(path: str | Path, require_label: bool = True) -> Sequenc
         if "sequence" not in cols or (require_label and "label" not in cols):
             need = "'sequence' and 'label' columns" if require_label else "a 'sequence' column (or give FASTA)"
             raise GenotorchError(f"{path}: needs {need} (it has: {', '.join(cols)})")
-        seqs, labels, tasks, ids = [], [], [], []
+        seqs, labels, tasks, ids, groups = [], [], [], [], []
         for line, row in enumerate(reader, start=2):
             s = (row["sequence"] or "").strip()
             if not s:
@@ -60,8 +61,9 @@ def read_sequence_table(path: str | Path, require_label: bool = True) -> Sequenc
             labels.append((row.get("label") or "").strip())
             tasks.append(row.get("task") or "")
             ids.append(row.get("id") or f"row{line - 1}")
+            groups.append(row.get("group") or "")
     return SequenceTable(str(path), seqs, labels if "label" in cols else None, tasks if "task" in cols else None,
-                         ids)
+                         ids, groups if "group" in cols else None)
 
 
 def leakage_report(splits: Mapping[str, Sequence[str]]) -> dict:
@@ -218,6 +220,28 @@ def _read_id_labels(path: str | Path) -> dict[str, str]:
         return {row["id"].strip(): (row["label"] or "").strip() for row in reader}
 
 
+def linked_groups(seqs: Sequence[str], given: Sequence[str]) -> np.ndarray:
+    """``(N,)`` int64 group ids: rows are linked when they share a non-empty ``given`` group or the same sequence up
+    to reverse complement and case; groups are the connected components (union-find)."""
+    parent = list(range(len(seqs)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first: dict = {}
+    for i, (q, g) in enumerate(zip(seqs, given)):
+        u = q.upper()
+        for key in (("seq", min(u, reverse_complement(u))), ("group", g) if g else None):
+            if key is None:
+                continue
+            j = first.setdefault(key, i)
+            parent[find(i)] = find(j)
+    return np.array([find(i) for i in range(len(seqs))], dtype=np.int64)
+
+
 class SequenceDataModule:
     """Train/val/test one-hot sets for task: sequence.
 
@@ -231,6 +255,10 @@ class SequenceDataModule:
     * multi-label: a peak HDF5 (targets = its ``target_labels``), or tables with a ``task`` column naming more
       than one task (targets = the sorted task names or ``data.classes``; labels 0/1; a row is labelled only for
       its own task, -1 elsewhere, and the loss ignores the -1 entries).
+
+    Splits: with only ``data.train`` given, ``data.test_fraction`` and ``data.val_fraction`` of it are held out,
+    seeded, stratified and grouped (a ``group`` column, else one group per sequence and its reverse complement), so
+    no source sequence, nor its windows, crosses splits.
 
     Sequences longer than ``data.sequence_length`` (when set) are cut at training time into a random window per
     draw (:class:`RandomWindowDataset`) and at validation/test time to their centre window (``predict`` tiles them
@@ -248,7 +276,7 @@ class SequenceDataModule:
         if str(data.train[0]).lower().endswith((".h5", ".hdf5")):
             self._from_hdf5(data)
         else:
-            self._from_tables(data)
+            self._from_tables(data, seed)
         self.report = leakage_report({k: v[0] for k, v in self.sets.items() if len(v[0])})
         log("leakage (sequences of the later split found in the earlier): " + "; ".join(
             f"{k} exact {v['exact']}, reverse complement {v['reverse_complement']} of {v['of']}"
@@ -290,7 +318,7 @@ class SequenceDataModule:
         self.sets = {k: (decode_one_hot(x), y) for k, (x, y) in
                      (("train", h["train"]), ("val", h["valid"] or empty), ("test", h["test"] or empty))}
 
-    def _from_tables(self, data) -> None:
+    def _from_tables(self, data, seed: int) -> None:
         tables = {k: [read_labelled(p, data) for p in paths]
                   for k, paths in (("train", data.train), ("val", data.val), ("test", data.test))}
         tasks = sorted({t for ts in tables.values() for tb in ts for t in (tb.tasks or [])})
@@ -328,4 +356,25 @@ class SequenceDataModule:
                     labels.append(index[lab])
             y = np.array(labels, dtype=np.float32 if self.multilabel else np.int64)
             self.sets[name] = (seqs, y.reshape(len(seqs), len(classes)) if self.multilabel else y)
+        if not data.val and not data.test and (data.val_fraction > 0 or data.test_fraction > 0):
+            self._split(tables["train"], data, seed)
+
+    def _split(self, tables, data, seed: int) -> None:
+        """Hold out ``data.test_fraction`` then ``data.val_fraction`` of the training rows, stratified by class
+        (multi-label: by task) and grouped: rows sharing a ``group`` value, or else the same sequence up to reverse
+        complement (case-insensitive), stay together (:func:`linked_groups`)."""
+        from genotorch.data.splits import hold_out_groups
+
+        seqs, y = self.sets["train"]
+        given = [g for t in tables for g in (t.groups or [""] * len(t.sequences))]
+        groups = linked_groups(seqs, given)
+        strata = (y >= 0).argmax(1) if self.multilabel else y
+        rng = np.random.default_rng(seed)
+        idx = np.arange(len(seqs))
+        test = hold_out_groups(idx, strata, groups, data.test_fraction, rng)
+        rest = np.setdiff1d(idx, test)
+        val = hold_out_groups(rest, strata, groups, data.val_fraction / max(1e-9, 1 - data.test_fraction), rng)
+        train = np.setdiff1d(rest, val)
+        self.sets = {k: ([seqs[i] for i in v], y[v]) for k, v in (("train", train), ("val", val), ("test", test))}
+        self.split_groups = {k: sorted(set(groups[v])) for k, v in (("train", train), ("val", val), ("test", test))}
 
