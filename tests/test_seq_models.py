@@ -100,6 +100,7 @@ def test_windows_tile_and_cover():
 
 def test_predict_sequences_cli(tmp_path):
     import csv
+    import json
 
     from typer.testing import CliRunner
 
@@ -120,3 +121,14 @@ def test_predict_sequences_cli(tmp_path):
     r = CliRunner().invoke(app, ["predict", str(tmp_path / "test.csv"), "--model", str(res.best_checkpoint),
                                  "-o", str(tmp_path / "t.tsv")])
     assert r.exit_code == 0 and "MCC" in r.output  # labels known: metrics printed
+    predicted = json.loads((tmp_path / "t.tsv.metrics.json").read_text())
+    r = CliRunner().invoke(app, ["evaluate-sequences", str(tmp_path / "test.csv"), "--model", str(res.best_checkpoint),
+                                 "-o", str(tmp_path / "ev")])
+    assert r.exit_code == 0, r.output
+    m = json.loads((tmp_path / "ev" / "predictions.tsv.metrics.json").read_text())
+    assert m["mcc"] == predicted["mcc"] and set(m) >= {"accuracy", "f1", "mcc", "auroc", "auprc", "per_class"}
+    assert (tmp_path / "ev" / "predictions.tsv.roc_pr.png").stat().st_size > 1000
+    assert json.loads((tmp_path / "run" / "leakage.json").read_text())["train->test"]["of"] == 100
+    r = CliRunner().invoke(app, ["evaluate-sequences", str(fasta), "--model", str(res.best_checkpoint), "-o",
+                                 str(tmp_path / "ev2")])
+    assert r.exit_code == 2 and "no label column" in r.output

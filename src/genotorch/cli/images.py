@@ -132,6 +132,30 @@ def _report(m: dict, y, probs, names, output: Path) -> None:
 
 
 @user_errors
+def evaluate_sequences_cmd(
+    inputs: Path = typer.Argument(..., help="Labelled CSV/TSV: sequence,label (+ task for a multi-label model)."),
+    model: Path = typer.Option(..., "--model", help="Checkpoint of a sequence model (`genotorch train`)."),
+    out_dir: Path = typer.Option(..., "--out-dir", "-o", help="Folder for predictions.tsv, predictions.tsv.metrics.json "
+                                 "and predictions.tsv.roc_pr.png."),
+    rc_average: bool = typer.Option(False, "--rc-average", help="Average with the reverse complement's probabilities."),
+):
+    """Score a sequence model on a labelled table: accuracy, F1, MCC, AUROC, AUPRC (per class, or per task for a
+    multi-label model), ROC and precision-recall curves as PNG, and the per-sequence probabilities."""
+    from genotorch.errors import GenotorchError
+    from genotorch.models.checkpoint import load_classifier
+    from genotorch.predict.sequences import read_inputs
+
+    net, meta = load_classifier(model)
+    if meta["example_info"].get("kind") != "sequence":
+        raise GenotorchError(f"{model} is a {meta['example_info'].get('kind', 'pileup')} model, not a sequence model: "
+                             "check --model")
+    if read_inputs(inputs)[2] is None:
+        raise GenotorchError(f"{inputs} has no label column: evaluation needs the true labels (use predict)")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _predict_sequences(net, meta, inputs, out_dir / "predictions.tsv", rc_average)
+
+
+@user_errors
 def embed_cmd(
     inputs: Path = typer.Argument(..., help="FASTA, or CSV/TSV with a sequence column (and optional id)."),
     model: Path = typer.Option(..., "--model", help="Checkpoint of a sequence model (`genotorch train`, task: sequence)."),

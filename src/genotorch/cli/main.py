@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 import genotorch
-from genotorch.cli.images import audit_cmd, embed_cmd, predict_cmd
+from genotorch.cli.images import audit_cmd, embed_cmd, evaluate_sequences_cmd, predict_cmd
 from genotorch.cli.sequences import peaks_to_hdf5_cmd
 from genotorch.cli.render import igv_batch_cmd, negative_sites_cmd, render_cmd
 from genotorch.cli.train import train_cmd
@@ -25,6 +25,7 @@ app.command("evaluate")(evaluate_cmd)
 app.command("simulate-training-data")(simulate_cmd)
 app.command("predict")(predict_cmd)
 app.command("embed")(embed_cmd)
+app.command("evaluate-sequences")(evaluate_sequences_cmd)
 app.command("peaks-to-hdf5")(peaks_to_hdf5_cmd)
 app.command("audit-images")(audit_cmd)
 app.command("render")(render_cmd)

@@ -7,6 +7,8 @@ from it with ``--resume``), ``logs/metrics.csv`` and ``curves.png``.
 
 from __future__ import annotations
 
+import json
+
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,6 +78,7 @@ def train(cfg: TrainConfig, resume: str | None = None, init_from: str | None = N
 
         dm = SequenceDataModule(d, cfg.seed, log=print)
         classes = dm.classes
+        (out / "leakage.json").write_text(json.dumps(dm.report, indent=2) + "\n")
     else:
         dm = PileupDataModule(d.train, d.val, d.batch_size, d.num_workers, d.balance, cfg.seed,
                               len(GENOTYPE_CLASSES))
