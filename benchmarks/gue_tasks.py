@@ -54,7 +54,7 @@ def main() -> None:
         rows.append((name, 100 * m["mcc"], m["auroc"], wall, published))
         print(f"{name}: test MCC {100 * m['mcc']:.2f}  AUROC {m['auroc']:.4f}  ({wall / 60:.1f} min)", flush=True)
     print(f"\nrecipe {a.config} {' '.join(a.set)}")
-    print(f"| task | genotorch MCC | AUROC | train+test min | DNABERT | NT-2500M-multi | DNABERT-2 | gap to best |")
+    print("| task | genotorch MCC | AUROC | train+test min | DNABERT | NT-2500M-multi | DNABERT-2 | gap to best |")
     print("|---|---|---|---|---|---|---|---|")
     for name, mcc, auroc, wall, pub in rows:
         print(f"| {name} | {mcc:.2f} | {auroc:.4f} | {wall / 60:.1f} | {pub[0]:.2f} | {pub[1]:.2f} | {pub[2]:.2f} | "

@@ -6,7 +6,6 @@ import subprocess
 import h5py
 import numpy as np
 import pysam
-import pytest
 import torch
 from builders import SMALL, tiny_config
 

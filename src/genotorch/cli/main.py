@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 
 import genotorch
-from genotorch.cli.images import audit_cmd, embed_cmd, evaluate_sequences_cmd, predict_cmd
-from genotorch.cli.sequences import peaks_to_hdf5_cmd
+from genotorch.cli.images import audit_cmd, predict_cmd
+from genotorch.cli.sequences import embed_cmd, evaluate_sequences_cmd, peaks_to_hdf5_cmd
 from genotorch.cli.render import igv_batch_cmd, negative_sites_cmd, render_cmd
 from genotorch.cli.train import train_cmd
 from genotorch.cli.variants import call_cmd, evaluate_cmd, make_examples_cmd, simulate_cmd

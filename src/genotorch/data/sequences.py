@@ -12,6 +12,7 @@ so either kind leaks.
 from __future__ import annotations
 
 import csv
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
@@ -33,6 +34,17 @@ class SequenceTable:
     groups: list[str] | None = None  # the ``group`` column (e.g. the source sequence of windows), if any
 
 
+@contextmanager
+def _table(path: Path, what: str):
+    """A csv.DictReader over a CSV or TSV (tab-separated when the header has a tab). Raises for a missing file."""
+    if not path.exists():
+        raise GenotorchError(f"{what} {path} does not exist")
+    with open(path, newline="") as f:
+        head = f.readline()
+        f.seek(0)
+        yield csv.DictReader(f, delimiter="\t" if "\t" in head else ",")
+
+
 def read_sequence_table(path: str | Path, require_label: bool = True) -> SequenceTable:
     """Read a ``sequence,label`` CSV/TSV (``label`` optional when ``require_label`` is false, e.g. for predict).
 
@@ -42,12 +54,7 @@ def read_sequence_table(path: str | Path, require_label: bool = True) -> Sequenc
         A missing file, no ``sequence`` (or required ``label``) column, or an empty sequence (its line is named).
     """
     path = Path(path)
-    if not path.exists():
-        raise GenotorchError(f"sequence table {path} does not exist")
-    with open(path, newline="") as f:
-        head = f.readline()
-        f.seek(0)
-        reader = csv.DictReader(f, delimiter="\t" if "\t" in head else ",")
+    with _table(path, "sequence table") as reader:
         cols = reader.fieldnames or []
         if "sequence" not in cols or (require_label and "label" not in cols):
             need = "'sequence' and 'label' columns" if require_label else "a 'sequence' column (or give FASTA)"
@@ -209,12 +216,7 @@ def read_labelled(path: str | Path, data) -> SequenceTable:
 
 def _read_id_labels(path: str | Path) -> dict[str, str]:
     path = Path(path)
-    if not path.exists():
-        raise GenotorchError(f"data.labels {path} does not exist")
-    with open(path, newline="") as f:
-        head = f.readline()
-        f.seek(0)
-        reader = csv.DictReader(f, delimiter="\t" if "\t" in head else ",")
+    with _table(path, "data.labels") as reader:
         if not {"id", "label"} <= set(reader.fieldnames or []):
             raise GenotorchError(f"data.labels {path}: needs 'id' and 'label' columns (it has: {reader.fieldnames})")
         return {row["id"].strip(): (row["label"] or "").strip() for row in reader}
