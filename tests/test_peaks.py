@@ -154,7 +154,7 @@ def test_random_windows_of_long_sequences(tmp_path):
     long = "".join(np.random.default_rng(3).choice(list("ACGT"), 30))
     p = write_csv(tmp_path / "t.csv", [(long, 1), ("ACGTAC", 0)])
     cfg = tmp_path / "c.yaml"
-    cfg.write_text(f"task: sequence\ndata: {{train: [{p}], val: [{p}], sequence_length: 10}}\n")
+    cfg.write_text(f"task: sequence\ndata: {{train: [{p}], val: [{p}], sequence_length: 10, test_fraction: 0}}\n")
     dm = SequenceDataModule(load_train_config(cfg).data, 0, log=lambda s: None)
     torch.manual_seed(0)
     seen = {tuple(dm.train_set[0][0].flatten().tolist()) for _ in range(400)}

@@ -258,8 +258,8 @@ class SequenceDataModule:
       than one task (targets = the sorted task names or ``data.classes``; labels 0/1; a row is labelled only for
       its own task, -1 elsewhere, and the loss ignores the -1 entries).
 
-    Splits: with only ``data.train`` given, ``data.test_fraction`` and ``data.val_fraction`` of it are held out,
-    seeded, stratified and grouped (a ``group`` column, else one group per sequence and its reverse complement), so
+    Splits: without ``data.test`` (``data.val``), ``data.test_fraction`` (``data.val_fraction``) of ``data.train``
+    is held out (0 turns it off), seeded, stratified and grouped (a ``group`` column, else one group per sequence and its reverse complement), so
     no source sequence, nor its windows, crosses splits.
 
     Sequences longer than ``data.sequence_length`` (when set) are cut at training time into a random window per
@@ -358,11 +358,13 @@ class SequenceDataModule:
                     labels.append(index[lab])
             y = np.array(labels, dtype=np.float32 if self.multilabel else np.int64)
             self.sets[name] = (seqs, y.reshape(len(seqs), len(classes)) if self.multilabel else y)
-        if not data.val and not data.test and (data.val_fraction > 0 or data.test_fraction > 0):
-            self._split(tables["train"], data, seed)
+        hold_val = 0.0 if data.val else float(data.val_fraction)
+        hold_test = 0.0 if data.test else float(data.test_fraction)
+        if hold_val > 0 or hold_test > 0:
+            self._split(tables["train"], hold_val, hold_test, seed)
 
-    def _split(self, tables, data, seed: int) -> None:
-        """Hold out ``data.test_fraction`` then ``data.val_fraction`` of the training rows, stratified by class
+    def _split(self, tables, val_fraction: float, test_fraction: float, seed: int) -> None:
+        """Hold out ``test_fraction`` then ``val_fraction`` of the training rows, stratified by class
         (multi-label: by task) and grouped: rows sharing a ``group`` value, or else the same sequence up to reverse
         complement (case-insensitive), stay together (:func:`linked_groups`)."""
         from genotorch.data.splits import hold_out_groups
@@ -373,10 +375,13 @@ class SequenceDataModule:
         strata = (y >= 0).argmax(1) if self.multilabel else y
         rng = np.random.default_rng(seed)
         idx = np.arange(len(seqs))
-        test = hold_out_groups(idx, strata, groups, data.test_fraction, rng)
+        test = hold_out_groups(idx, strata, groups, test_fraction, rng)
         rest = np.setdiff1d(idx, test)
-        val = hold_out_groups(rest, strata, groups, data.val_fraction / max(1e-9, 1 - data.test_fraction), rng)
+        val = hold_out_groups(rest, strata, groups, val_fraction / max(1e-9, 1 - test_fraction), rng)
         train = np.setdiff1d(rest, val)
-        self.sets = {k: ([seqs[i] for i in v], y[v]) for k, v in (("train", train), ("val", val), ("test", test))}
-        self.split_groups = {k: sorted(set(groups[v])) for k, v in (("train", train), ("val", val), ("test", test))}
+        parts = {"train": train}
+        parts.update({"val": val} if val_fraction > 0 else {})
+        parts.update({"test": test} if test_fraction > 0 else {})
+        self.sets.update({k: ([seqs[i] for i in v], y[v]) for k, v in parts.items()})
+        self.split_groups = {k: sorted(set(groups[v])) for k, v in parts.items()}
 
