@@ -35,7 +35,7 @@ def user_errors(fn):
 
 @contextmanager
 def chunk_progress(description: str, unit: str):
-    """A progress bar over chunks; yields ``update(done, total, n)``."""
+    """A progress bar over chunks (batches); yields ``update(done, total, n)``; ``n`` counts ``unit``."""
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("chunks, {task.fields[n]} " + unit), TimeElapsedColumn(), TimeRemainingColumn()]
     with Progress(*columns, console=err_console, disable=not sys.stderr.isatty()) as bar:

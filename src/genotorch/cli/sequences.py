@@ -9,7 +9,7 @@ from typing import List, Optional
 
 import typer
 
-from genotorch.cli.common import console, user_errors
+from genotorch.cli.common import chunk_progress, console, user_errors
 
 
 @user_errors
@@ -57,7 +57,9 @@ def predict_sequences_to(net, meta, inputs: Path, output: Path, rc_average: bool
     ids, seqs, labels = read_inputs(inputs)
     classes = meta["classes"]
     multilabel = bool(meta["example_info"].get("multilabel"))
-    probs = predict_sequences(net, meta["example_info"]["shape"][1], seqs, rc_average, multilabel=multilabel)
+    with chunk_progress("predict", "windows") as update:
+        probs = predict_sequences(net, meta["example_info"]["shape"][1], seqs, rc_average, multilabel=multilabel,
+                                  progress=update)
     if multilabel:
         y = _task_labels(inputs, classes) if labels is not None else None
         write_multilabel_predictions(output, ids, probs, classes, y)
@@ -167,7 +169,8 @@ def embed_cmd(
         raise GenotorchError(f"--pooling {pooling}: use mean or cls")
     net, meta = _sequence_model(model)
     ids, seqs, _ = read_inputs(inputs)
-    emb = embed_sequences(net, meta["example_info"]["shape"][1], seqs, rc_average, pooling, batch_size)
+    with chunk_progress("embed", "windows") as update:
+        emb = embed_sequences(net, meta["example_info"]["shape"][1], seqs, rc_average, pooling, batch_size, update)
     attrs = {"model": str(model), "model_name": meta["config"]["model"]["name"], "inputs": str(inputs),
              "pooling": pooling or getattr(net, "pooling", "penultimate layer"), "rc_average": rc_average,
              "genotorch_version": genotorch.__version__}

@@ -46,9 +46,11 @@ def windows(seq: str, length: int) -> list[str]:
     return [seq[s:s + length] for s in starts]
 
 
-def _per_sequence(fn, length: int, seqs: list[str], rc_average: bool, batch_size: int) -> np.ndarray:
+def _per_sequence(fn, length: int, seqs: list[str], rc_average: bool, batch_size: int,
+                  progress=None) -> np.ndarray:
     """``fn`` (one-hot batch -> ``(n, D)`` tensor) applied to every window of every sequence (both strands when
-    ``rc_average``); rows averaged per sequence: ``(N, D)`` float64."""
+    ``rc_average``); rows averaged per sequence: ``(N, D)`` float64. ``progress(done, total, windows)`` is called
+    after every batch."""
     tiles, owner = [], []
     for i, s in enumerate(seqs):
         for w in windows(s, length):
@@ -56,11 +58,17 @@ def _per_sequence(fn, length: int, seqs: list[str], rc_average: bool, batch_size
             owner.append(i)
     strands = [tiles] + ([[reverse_complement(t) for t in tiles]] if rc_average else [])
     outs = []
+    total = sum(-(-len(t) // batch_size) for t in strands)
+    done = n = 0
     with torch.inference_mode():
         for t in strands:
-            x = one_hot(t, length)
-            outs.append(np.concatenate([fn(torch.from_numpy(x[i:i + batch_size])).float().numpy()
-                                        for i in range(0, len(x), batch_size)]).astype(np.float64))
+            rows = []
+            for i in range(0, len(t), batch_size):
+                rows.append(fn(torch.from_numpy(one_hot(t[i:i + batch_size], length))).float().numpy())
+                done, n = done + 1, n + len(rows[-1])
+                if progress:
+                    progress(done, total, n)
+            outs.append(np.concatenate(rows).astype(np.float64))
     rows = np.mean(outs, axis=0)
     owner = np.array(owner)
     out = np.zeros((len(seqs), rows.shape[1]))
@@ -69,11 +77,11 @@ def _per_sequence(fn, length: int, seqs: list[str], rc_average: bool, batch_size
 
 
 def predict_sequences(model: torch.nn.Module, length: int, seqs: list[str], rc_average: bool = False,
-                      batch_size: int = 512, multilabel: bool = False) -> np.ndarray:
+                      batch_size: int = 512, multilabel: bool = False, progress=None) -> np.ndarray:
     """``(N, K)`` float64 class probabilities (softmax), or per-target probabilities (sigmoid) of a multi-label
     model (see the module docstring)."""
     act = torch.sigmoid if multilabel else (lambda z: torch.softmax(z, 1))
-    return _per_sequence(lambda x: act(model(x).float()), length, seqs, rc_average, batch_size)
+    return _per_sequence(lambda x: act(model(x).float()), length, seqs, rc_average, batch_size, progress)
 
 
 def embedding_function(model: torch.nn.Module, pooling: str | None = None):
@@ -103,10 +111,11 @@ def embedding_function(model: torch.nn.Module, pooling: str | None = None):
 
 
 def embed_sequences(model: torch.nn.Module, length: int, seqs: list[str], rc_average: bool = False,
-                    pooling: str | None = None, batch_size: int = 512) -> np.ndarray:
+                    pooling: str | None = None, batch_size: int = 512, progress=None) -> np.ndarray:
     """``(N, D)`` float32 embeddings, one row per sequence: windows (and strands, with ``rc_average``) averaged
     like the probabilities of :func:`predict_sequences`; ``D`` and the layer as in :func:`embedding_function`."""
-    return _per_sequence(embedding_function(model, pooling), length, seqs, rc_average, batch_size).astype(np.float32)
+    return _per_sequence(embedding_function(model, pooling), length, seqs, rc_average, batch_size,
+                         progress).astype(np.float32)
 
 
 def write_embeddings(path: str | Path, ids: list[str], emb: np.ndarray, attrs: dict) -> list[Path]:
