@@ -177,3 +177,18 @@ def test_init_from_a_pileup_checkpoint_is_refused(tmp_path):
 
     with pytest.raises(GenotorchError, match="reads pileup input"):
         train(config(tmp_path, **{"trainer.max_steps": 1}), init_from=str(default_model_path()), progress_bar=False)
+
+
+def test_dnabert_masked_lm_checkpoint_loads_its_encoder(tmp_path):
+    """DNABERT-6 is published as BertForMaskedLM (weights under ``bert.``, an MLM head beside): the encoder loads,
+    the MLM head is left out."""
+    from transformers import BertConfig, BertForMaskedLM
+
+    torch.manual_seed(2)
+    mlm = BertForMaskedLM(BertConfig(vocab_size=4 ** 4 + 5, hidden_size=16, num_hidden_layers=1,
+                                     num_attention_heads=2, intermediate_size=32, max_position_embeddings=40))
+    mlm.save_pretrained(tmp_path / "dnabert4")
+    (tmp_path / "dnabert4" / "vocab.txt").write_text("\n".join(dnabert_vocab(4)) + "\n")
+    m = build_model("kmer_bert", n_classes=2, k=4, length=30, pretrained=str(tmp_path / "dnabert4"))
+    assert torch.equal(m.bert.encoder.layer[0].attention.self.query.weight,
+                       mlm.bert.encoder.layer[0].attention.self.query.weight)
