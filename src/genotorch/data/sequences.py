@@ -129,18 +129,26 @@ class OneHotDataset:
 
 class RandomWindowDataset(OneHotDataset):
     """Training items from sequences longer than the model's ``length``: a random window of ``length`` bp per draw
-    (uniform start within the sequence), then the augmentation of :class:`OneHotDataset`. ``inputs`` holds the full
-    one-hot ``(N, 4, longest)``; sequences up to ``length`` bp are used whole (right-padded)."""
+    (uniform start within the sequence), one-hot encoded on the fly, then the augmentation of
+    :class:`OneHotDataset`. ``codes`` holds the sequences as ``(N, longest)`` uint8 base codes
+    (:func:`genotorch.encode.onehot.base_codes`), so long sequences (plasmids, whole peaks) cost 1 byte per base;
+    sequences up to ``length`` bp are used whole (right-padded)."""
 
-    def __init__(self, x, y, lengths, length: int, rc: bool = False, shift: int = 0):
-        super().__init__(x, y, rc, shift)
+    def __init__(self, codes, y, lengths, length: int, rc: bool = False, shift: int = 0):
+        self.codes, self.labels = codes, y
+        self.rc, self.shift = rc, shift
         self.lengths, self.length = np.asarray(lengths), length
 
     def __getitem__(self, i: int):
         import torch
 
+        from genotorch.encode.onehot import codes_to_one_hot
+
         s = int(torch.randint(0, max(1, int(self.lengths[i]) - self.length + 1), ()))
-        return self._augment(self.inputs[i, :, s:s + self.length].clone()), self._label(i)
+        w = self.codes[i, s:s + self.length]
+        if len(w) < self.length:
+            w = np.concatenate([w, np.full(self.length - len(w), 4, np.uint8)])
+        return self._augment(torch.from_numpy(codes_to_one_hot(w).copy())), self._label(i)
 
 
 FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".fa.gz", ".fasta.gz", ".fna.gz")
@@ -259,8 +267,8 @@ class SequenceDataModule:
       its own task, -1 elsewhere, and the loss ignores the -1 entries).
 
     Splits: without ``data.test`` (``data.val``), ``data.test_fraction`` (``data.val_fraction``) of ``data.train``
-    is held out (0 turns it off), seeded, stratified and grouped (a ``group`` column, else one group per sequence and its reverse complement), so
-    no source sequence, nor its windows, crosses splits.
+    is held out (0 turns it off), seeded, stratified and grouped (:func:`linked_groups`: a ``group`` column, and a
+    sequence with its reverse complement), so no source sequence, nor its windows, crosses splits.
 
     Sequences longer than ``data.sequence_length`` (when set) are cut at training time into a random window per
     draw (:class:`RandomWindowDataset`) and at validation/test time to their centre window (``predict`` tiles them
@@ -271,7 +279,7 @@ class SequenceDataModule:
     """
 
     def __init__(self, data, seed: int, log=print):
-        from genotorch.encode.onehot import one_hot
+        from genotorch.encode.onehot import base_codes, one_hot
 
         if not data.train:
             raise GenotorchError("data.train: give the training CSV (sequence,label), FASTA, BED or peak HDF5")
@@ -295,7 +303,7 @@ class SequenceDataModule:
             aug = (train and data.rc_augment, data.shift_augment if train else 0)
             longest = max(len(q) for q in seqs)
             if train and longest > length:
-                return RandomWindowDataset(one_hot(seqs, longest), y, [len(q) for q in seqs], length, *aug)
+                return RandomWindowDataset(base_codes(seqs, longest), y, [len(q) for q in seqs], length, *aug)
             return OneHotDataset(one_hot(centre(seqs), length), y, *aug)
 
         self.train_set, self.val_set, self.test_set = make("train", True), make("val", False), make("test", False)
