@@ -132,3 +132,17 @@ def test_predict_sequences_cli(tmp_path):
     r = CliRunner().invoke(app, ["evaluate-sequences", str(fasta), "--model", str(res.best_checkpoint), "-o",
                                  str(tmp_path / "ev2")])
     assert r.exit_code == 2 and "no label column" in r.output
+
+
+def test_small_cnn_flatten_head_keeps_position():
+    """The flatten head keeps per-position features (pooled by 2) for its dense layer: (filters * L/2) inputs."""
+    torch.manual_seed(0)
+    m = build_model("small_cnn", n_classes=2, length=40, filters=8, head="flatten", pool=2, hidden=16).eval()
+    a = "A" * 5 + "TATAAA" + "A" * 29
+    b = "A" * 25 + "TATAAA" + "A" * 9
+    x = torch.from_numpy(one_hot([a, b], 40))
+    with torch.no_grad():
+        assert m(x).shape == (2, 2) and not torch.allclose(m(x)[0], m(x)[1])
+    assert m.head[3].in_features == 8 * 20
+    with pytest.raises(ValueError, match="needs the input length"):
+        build_model("small_cnn", n_classes=2, head="flatten")

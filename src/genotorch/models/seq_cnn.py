@@ -45,17 +45,29 @@ class Basset(nn.Module):
 
 class SmallCNN(nn.Module):
     def __init__(self, in_channels: int = 4, n_classes: int = 2, length: int = 0, filters: int = 128,
-                 dropout: float = 0.2):
+                 dropout: float = 0.2, head: str = "global", pool: int = 2, hidden: int = 256):
         super().__init__()
         self.features = nn.Sequential(
             nn.Conv1d(in_channels, filters, 15, padding=7), nn.BatchNorm1d(filters), nn.ReLU(inplace=True),
             nn.Conv1d(filters, filters, 7, padding=3), nn.BatchNorm1d(filters), nn.ReLU(inplace=True))
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * filters, n_classes))
-        self.in_channels, self.length = in_channels, length
+        if head == "global":
+            self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * filters, n_classes))
+        elif head == "flatten":  # keeps where along the sequence a feature is (aligned sequences, e.g. at a TSS)
+            if not length:
+                raise ValueError("small_cnn head 'flatten' needs the input length")
+            n = filters * -(-length // pool)
+            self.head = nn.Sequential(nn.MaxPool1d(pool, ceil_mode=True), nn.Flatten(), nn.Dropout(dropout),
+                                      nn.Linear(n, hidden), nn.BatchNorm1d(hidden), nn.ReLU(inplace=True),
+                                      nn.Dropout(dropout), nn.Linear(hidden, n_classes))
+        else:
+            raise ValueError(f"small_cnn head {head!r}: use 'global' or 'flatten'")
+        self.in_channels, self.length, self.head_kind = in_channels, length, head
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check(x, self.in_channels, self.length or x.shape[-1])
         h = self.features(x.float())
+        if self.head_kind == "flatten":
+            return self.head(h)
         return self.head(torch.cat([h.amax(-1), h.mean(-1)], 1))
 
 
