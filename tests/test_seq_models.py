@@ -146,3 +146,16 @@ def test_small_cnn_flatten_head_keeps_position():
     assert m.head[3].in_features == 8 * 20
     with pytest.raises(ValueError, match="needs the input length"):
         build_model("small_cnn", n_classes=2, head="flatten")
+
+
+def test_dilated_cnn_shapes_and_receptive_field():
+    """Gated dilated residual blocks keep (N, C, L); the receptive field is +-(5 + 2 * (1 + 2 + 4)) = +-19 bp."""
+    m = build_model("dilated_cnn", n_classes=3, channels=8, dilations=[1, 2, 4]).eval()
+    x = torch.zeros(2, 4, 50)
+    assert m(x).shape == (2, 3)
+    h0 = m.blocks(m.stem(x))
+    x2 = x.clone()
+    x2[:, 0, 44] = 1
+    h1 = m.blocks(m.stem(x2))
+    assert h0.shape == (2, 8, 50)
+    assert not torch.allclose(h0[:, :, 25], h1[:, :, 25]) and torch.equal(h0[:, :, 24], h1[:, :, 24])  # 19 vs 20 bp
