@@ -1,8 +1,9 @@
-"""The issue-4 recipe (`configs/gue_prom_core.yaml`, unchanged) on GUE tasks, test MCC x100 beside the published
+"""A recipe (`configs/gue_prom_core.yaml` by default, unchanged) on GUE tasks, test MCC x100 beside the published
 DNABERT / Nucleotide Transformer / DNABERT-2 numbers (DNABERT-2 paper, Zhou et al. 2024; copied in the data READMEs).
 
     python benchmarks/gue_tasks.py [--tasks prom_core tf1 tf2 tf3 tf4] [--config configs/gue_prom_core.yaml]
                                    [--set KEY=VALUE ...] [--out runs/gue_tasks]
+    python benchmarks/gue_tasks.py --config configs/gue_tf.yaml --tasks tf1 tf2 tf3 tf4   # the TF-binding recipe
 
 Each task is one `genotorch train CONFIG --set data.train=... --set data.val=... --set data.test=...` run (the
 recipe with another folder of train/dev/test CSVs); the test MCC is read from its `test_metrics.json`. Wall time per
