@@ -9,7 +9,8 @@ Steps (:func:`build_peak_dataset`):
    ``[centre - length // 2, centre - length // 2 + length)``.
 2. Extended peaks that overlap (by at least 1 bp, over all targets) are merged into one; the merged peak is
    re-centred on the mean of its members' centres (rounded down) and has ``length`` bp again. A chain of
-   overlapping peaks becomes one merged peak, as in Basset's ``preprocess_features.py``.
+   overlapping peaks becomes one merged peak. (Basset's ``preprocess_features.py`` also merges overlapping
+   extended peaks; this re-centring rule is ours, stated here rather than claimed identical to Basset's.)
 3. The merged peak's activity is 1 for every target with a member peak, 0 for the others.
 4. Merged peaks that run off a contig end are dropped (counted in the report).
 5. Splits: whole chromosomes (``valid_chroms``/``test_chroms``: no sequence is shared between splits), or a seeded
