@@ -47,7 +47,10 @@ def peaks_to_hdf5_cmd(
     console.print(f"wrote {output}, {output}.activity.tsv and {report_path}")
 
 
-def predict_sequences_to(net, meta, inputs: Path, output: Path, rc_average: bool) -> None:
+def predict_sequences_to(net, meta, inputs: Path, output: Path, rc_average: bool,
+                         require_labels: bool = False) -> None:
+    """Probabilities of every sequence of ``inputs`` to ``output``; with labels, metrics and curves beside it.
+    ``require_labels``: an input without a label column is an error (evaluation), raised before any prediction."""
     import numpy as np
 
     from genotorch.errors import GenotorchError
@@ -55,6 +58,8 @@ def predict_sequences_to(net, meta, inputs: Path, output: Path, rc_average: bool
     from genotorch.predict.sequences import predict_sequences, read_inputs
 
     ids, seqs, labels = read_inputs(inputs)
+    if require_labels and labels is None:
+        raise GenotorchError(f"{inputs} has no label column: evaluation needs the true labels (use predict)")
     classes = meta["classes"]
     multilabel = bool(meta["example_info"].get("multilabel"))
     with chunk_progress("predict", "windows") as update:
@@ -138,14 +143,8 @@ def evaluate_sequences_cmd(
 ):
     """Score a sequence model on a labelled table: accuracy, F1, MCC, AUROC, AUPRC (per class, or per task for a
     multi-label model), ROC and precision-recall curves as PNG, and the per-sequence probabilities."""
-    from genotorch.errors import GenotorchError
-    from genotorch.predict.sequences import read_inputs
-
     net, meta = _sequence_model(model)
-    if read_inputs(inputs)[2] is None:
-        raise GenotorchError(f"{inputs} has no label column: evaluation needs the true labels (use predict)")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    predict_sequences_to(net, meta, inputs, out_dir / "predictions.tsv", rc_average)
+    predict_sequences_to(net, meta, inputs, out_dir / "predictions.tsv", rc_average, require_labels=True)
 
 
 @user_errors

@@ -55,9 +55,8 @@ def classification_metrics(y_true: np.ndarray, probs: np.ndarray, classes: Seque
     try:
         auroc = float(roc_auc_score(y_true, probs[:, 1]) if k == 2 else
                       roc_auc_score(y_true, probs, multi_class="ovr", labels=list(range(k))))
-        onehot = np.eye(k)[y_true]
         auprc = float(average_precision_score(y_true == 1, probs[:, 1]) if k == 2 else
-                      average_precision_score(onehot, probs, average="macro"))
+                      average_precision_score(np.eye(k)[y_true], probs, average="macro"))
     except ValueError:
         auroc = auprc = float("nan")
     return {
@@ -160,6 +159,7 @@ def test_report(checkpoint: str | Path, dm, out_dir: str | Path) -> dict:
 
 def write_multilabel_predictions(path: Path, ids, probs: np.ndarray, targets, y: np.ndarray | None = None) -> None:
     """CSV ``id, p_<target>... (, true_<target>...)`` written atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     with open(tmp, "w", newline="") as f:
         w = csv.writer(f, delimiter="\t" if path.suffix == ".tsv" else ",")
