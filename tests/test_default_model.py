@@ -18,7 +18,7 @@ def test_export_keeps_weights_and_meta_without_optimizer_state(model, tmp_path):
     assert meta_a == meta_b
     for (ka, va), (kb, vb) in zip(a.state_dict().items(), b.state_dict().items()):
         assert ka == kb and torch.equal(va, vb)
-    assert "optimizer_states" not in torch.load(out, weights_only=False)
+    assert "optimizer_states" not in torch.load(out, weights_only=True)
     assert (tmp_path / "config.json").exists() and not list(tmp_path.glob(".*tmp*"))
 
 

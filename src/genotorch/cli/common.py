@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 from contextlib import contextmanager
 
@@ -16,11 +17,27 @@ err_console = Console(stderr=True)
 console = Console()
 
 
+class _ConsoleHandler(logging.Handler):
+    """Library log records (``logging.getLogger("genotorch...")``) printed on stderr as plain lines."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        err_console.print(self.format(record), highlight=False, soft_wrap=True, markup=False)
+
+
+def setup_logging(level: int = logging.INFO) -> None:
+    """Route genotorch's library logs to stderr once (library code logs; only the CLI prints)."""
+    log = logging.getLogger("genotorch")
+    if not any(isinstance(h, _ConsoleHandler) for h in log.handlers):
+        log.addHandler(_ConsoleHandler())
+    log.setLevel(level)
+
+
 def user_errors(fn):
     """Print a :class:`GenotorchError` as one line and exit with status 2 (no traceback for user mistakes)."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        setup_logging()
         try:
             return fn(*args, **kwargs)
         except GenotorchError as e:

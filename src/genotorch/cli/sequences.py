@@ -123,14 +123,9 @@ def _report(m: dict, y, probs, names, output: Path) -> None:
 
 def _sequence_model(path: Path):
     """(model, meta) of a sequence-model checkpoint; GenotorchError for any other kind."""
-    from genotorch.errors import GenotorchError
     from genotorch.models.checkpoint import load_classifier
 
-    net, meta = load_classifier(path)
-    if meta["example_info"].get("kind") != "sequence":
-        raise GenotorchError(f"{path} is a {meta['example_info'].get('kind', 'pileup')} model, not a sequence model: "
-                             "check --model")
-    return net, meta
+    return load_classifier(path, kind="sequence")
 
 
 @user_errors

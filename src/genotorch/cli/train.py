@@ -16,6 +16,8 @@ def train_cmd(
     resume: Optional[Path] = typer.Option(None, "--resume", help="Continue from a checkpoint (optimizer, scheduler, epoch, step)."),
     init_from: Optional[Path] = typer.Option(None, "--init-from", help="Start from another model's weights (matching tensors only)."),
     output_dir: Optional[Path] = typer.Option(None, "--output-dir", help="Override the config's output_dir."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a run of another config in the output folder "
+                                   "(without it such a folder is refused; --resume continues it)."),
     max_epochs: Optional[int] = typer.Option(None, "--max-epochs", help="Override trainer.max_epochs."),
     set_: Optional[list[str]] = typer.Option(None, "--set", help="Override any config key: KEY=VALUE, the value read "
                                              "as YAML (e.g. --set 'data.train=[a.h5, b.h5]' --set optimizer.lr=0.001)."),
@@ -45,7 +47,7 @@ def train_cmd(
     if max_epochs is not None:
         overrides["trainer.max_epochs"] = max_epochs
     cfg = load_train_config(config, overrides)
-    res = train(cfg, str(resume) if resume else None, str(init_from) if init_from else None)
+    res = train(cfg, str(resume) if resume else None, str(init_from) if init_from else None, overwrite=overwrite)
     console.print(f"best checkpoint: {res.best_checkpoint} (score {res.best_score})\n"
                   f"last checkpoint: {res.last_checkpoint} (step {res.global_step}, epoch {res.epochs})\n"
                   f"metrics: {Path(cfg.output_dir) / 'logs' / 'metrics.csv'}, curves: {Path(cfg.output_dir) / 'curves.png'}")

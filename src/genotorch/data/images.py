@@ -338,8 +338,12 @@ class ImageTensorDataset(Dataset):
         return len(self.labels)
 
     def __getitem__(self, i: int):
+        return self.draw(i)
+
+    def draw(self, i: int, generator: torch.Generator | None = None):
+        """Item ``i``, flipped (``hflip``) by a draw from ``generator`` (torch's global generator when None)."""
         x = self.inputs[i]
-        if self.hflip and torch.rand(()) < 0.5:
+        if self.hflip and torch.rand((), generator=generator) < 0.5:
             x = torch.flip(x, dims=(2,))
         return x, int(self.labels[i])
 

@@ -1,10 +1,23 @@
-"""Data loaders shared by every task: class weights, class-balanced sampling, seeded shuffling."""
+"""Data loaders shared by every task: class weights, class-balanced sampling, seeded and resumable shuffling.
+
+Exact resume
+------------
+The order of training draws in epoch ``e`` is a function of ``(seed, e)`` alone (:class:`EpochSampler`), and every
+draw carries its own seed for augmentation (:class:`KeyedDraws`), so a run killed mid-epoch and resumed from a
+checkpoint sees the same examples, augmented the same way, as the run that was never stopped, whatever the number
+of loader workers or how far the loader had prefetched. The trainer stores ``(epoch, batches done)`` in every
+checkpoint (:class:`genotorch.train.callbacks.ExactResume`) and calls :meth:`EpochSampler.resume_at`.
+"""
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from genotorch.errors import GenotorchError
 
 
 def class_weights(labels: np.ndarray, n_classes: int) -> torch.Tensor:
@@ -22,22 +35,102 @@ def positive_weights(labels: np.ndarray) -> torch.Tensor:
     return torch.tensor(np.where(pos > 0, neg / np.maximum(pos, 1), 1.0), dtype=torch.float32)
 
 
+class EpochSampler(Sampler):
+    """Seeded training order that a resumed run can re-enter mid-epoch.
+
+    Yields ``(index, draw_seed)`` pairs, ``len(self)`` of them per epoch: a permutation of ``range(n)`` or, with
+    ``weights``, ``n`` draws with replacement in proportion to them (class-balanced sampling). Both come from
+    ``numpy.random.default_rng([seed, epoch])``; Lightning calls :meth:`set_epoch` before each epoch.
+
+    Parameters
+    ----------
+    n: number of items
+    seed: int
+    weights: optional ``(n,)`` non-negative sampling weights
+    """
+
+    def __init__(self, n: int, seed: int, weights: np.ndarray | None = None):
+        self.n, self.seed = int(n), int(seed)
+        self.p = None if weights is None else np.asarray(weights, np.float64) / float(np.sum(weights))
+        self.epoch = 0
+        self._skip = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def resume_at(self, epoch: int, n_drawn: int) -> None:
+        """Start the next iteration at draw ``n_drawn`` of epoch ``epoch`` (the draws before were trained on)."""
+        self.epoch, self._skip = int(epoch), int(n_drawn)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        rng = np.random.default_rng([self.seed, self.epoch])
+        order = rng.permutation(self.n) if self.p is None else rng.choice(self.n, size=self.n, replace=True, p=self.p)
+        draw_seeds = rng.integers(0, 2**62, size=self.n)
+        skip, self._skip = self._skip, 0
+        for k in range(skip, self.n):
+            yield int(order[k]), int(draw_seeds[k])
+
+
+class KeyedDraws(Dataset):
+    """A training dataset addressed by ``(index, draw_seed)`` (from :class:`EpochSampler`).
+
+    An item's augmentation is drawn from a ``torch.Generator`` seeded with ``draw_seed`` when the wrapped dataset
+    has a ``draw(i, generator)`` method (sequence and image sets do), so it does not depend on which process or
+    when the item was loaded; otherwise the item is ``base[i]``.
+    """
+
+    def __init__(self, base: Dataset):
+        self.base = base
+
+    def __len__(self) -> int:
+        return len(self.base)
+
+    def __getitem__(self, key: tuple[int, int]):
+        i, draw_seed = key
+        draw = getattr(self.base, "draw", None)
+        return draw(i, torch.Generator().manual_seed(draw_seed)) if draw else self.base[i]
+
+
+class ResumableLoader(DataLoader):
+    """A DataLoader that tells Lightning it can re-enter an epoch (its ``state_dict`` interface): the position is
+    kept by :class:`EpochSampler` and restored from the checkpoint by ``ExactResume``, so these methods carry
+    nothing themselves."""
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
+
+
 def train_loader(dataset: Dataset, labels: np.ndarray, batch_size: int, num_workers: int, balance: str, seed: int,
                  n_classes: int) -> DataLoader:
-    """Seeded training loader; ``balance="sampler"`` draws examples with class-balanced probabilities (with
-    replacement), otherwise a shuffle that drops the last partial batch when there is more than one batch."""
-    g = torch.Generator().manual_seed(seed)
-    if balance == "sampler" and labels.ndim > 1:
-        from genotorch.errors import GenotorchError
+    """Seeded, resumable training loader (see the module docstring).
 
+    ``balance="sampler"`` draws examples with class-balanced probabilities (with replacement); otherwise every
+    example once per epoch in a seeded order, the last partial batch dropped when there is more than one batch.
+
+    Raises
+    ------
+    GenotorchError
+        ``batch_size`` below 1, ``num_workers`` below 0, or a sampler asked for multi-label data.
+    """
+    if batch_size < 1:
+        raise GenotorchError(f"data.batch_size = {batch_size}: it must be at least 1")
+    if num_workers < 0:
+        raise GenotorchError(f"data.num_workers = {num_workers}: it must be 0 (load in the training process) or more")
+    if balance == "sampler" and labels.ndim > 1:
         raise GenotorchError("data.balance: sampler draws by class and multi-label data has none; use class_weights "
                              "(positive weight per target) or none")
-    if balance == "sampler":
-        w = class_weights(labels, n_classes)[labels]
-        sampler = WeightedRandomSampler(w.double(), num_samples=len(w), replacement=True, generator=g)
-        return DataLoader(dataset, batch_size, sampler=sampler, num_workers=num_workers)
-    return DataLoader(dataset, batch_size, shuffle=True, generator=g, num_workers=num_workers,
-                      drop_last=len(dataset) > batch_size)
+    weights = class_weights(labels, n_classes)[labels].numpy() if balance == "sampler" else None
+    sampler = EpochSampler(len(dataset), seed, weights)
+    # the loader's own generator seeds worker processes, so iterating never touches torch's global generator
+    return ResumableLoader(KeyedDraws(dataset), batch_size, sampler=sampler, num_workers=num_workers,
+                      generator=torch.Generator().manual_seed(seed),
+                      drop_last=balance != "sampler" and len(dataset) > batch_size)
 
 
 def eval_loader(dataset: Dataset | None, batch_size: int, num_workers: int) -> DataLoader | None:

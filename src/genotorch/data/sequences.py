@@ -102,13 +102,14 @@ class OneHotDataset:
     def __len__(self) -> int:
         return len(self.labels)
 
-    def _augment(self, x):
+    def _augment(self, x, generator=None):
+        """Reverse complement and shift, drawn from ``generator`` (torch's global generator when None)."""
         import torch
 
-        if self.rc and torch.rand(()) < 0.5:
+        if self.rc and torch.rand((), generator=generator) < 0.5:
             x = torch.flip(x, dims=(0, 1))
         if self.shift:
-            s = int(torch.randint(-self.shift, self.shift + 1, ()))
+            s = int(torch.randint(-self.shift, self.shift + 1, (), generator=generator))
             if s:
                 x = torch.roll(x, s, dims=1)
                 if s > 0:
@@ -124,7 +125,11 @@ class OneHotDataset:
         return int(y) if np.ndim(y) == 0 else torch.from_numpy(y)
 
     def __getitem__(self, i: int):
-        return self._augment(self.inputs[i]), self._label(i)
+        return self.draw(i)
+
+    def draw(self, i: int, generator=None):
+        """Item ``i`` with its augmentation drawn from ``generator`` (see :class:`genotorch.data.loaders.KeyedDraws`)."""
+        return self._augment(self.inputs[i], generator), self._label(i)
 
 
 class RandomWindowDataset(OneHotDataset):
@@ -139,16 +144,16 @@ class RandomWindowDataset(OneHotDataset):
         self.rc, self.shift = rc, shift
         self.lengths, self.length = np.asarray(lengths), length
 
-    def __getitem__(self, i: int):
+    def draw(self, i: int, generator=None):
         import torch
 
         from genotorch.encode.onehot import codes_to_one_hot
 
-        s = int(torch.randint(0, max(1, int(self.lengths[i]) - self.length + 1), ()))
+        s = int(torch.randint(0, max(1, int(self.lengths[i]) - self.length + 1), (), generator=generator))
         w = self.codes[i, s:s + self.length]
         if len(w) < self.length:
             w = np.concatenate([w, np.full(self.length - len(w), 4, np.uint8)])
-        return self._augment(torch.from_numpy(codes_to_one_hot(w).copy())), self._label(i)
+        return self._augment(torch.from_numpy(codes_to_one_hot(w).copy()), generator), self._label(i)
 
 
 FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".fa.gz", ".fasta.gz", ".fna.gz")

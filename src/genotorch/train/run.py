@@ -3,29 +3,41 @@
 Outputs in ``output_dir``: ``config.yaml`` (resolved), ``checkpoints/best.ckpt`` (by the monitored metric),
 ``checkpoints/last.ckpt`` (refreshed every ``checkpoint_every_n_steps`` and at the end, so an interrupted run resumes
 from it with ``--resume``), ``logs/metrics.csv`` and ``curves.png``.
+
+Every input is checked before the output folder is touched; a run that fails before its first checkpoint removes
+the folder it created. A folder that already holds a run of another config is refused unless the run is resumed
+(``--resume``) or replaced (``--overwrite``). A resumed run is exact (see :class:`genotorch.train.callbacks.ExactResume`)
+and appends to ``logs/metrics.csv``.
 """
 
 from __future__ import annotations
 
+import csv
 import json
-
+import logging
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import lightning as L
 import torch
+import yaml
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 
 from genotorch.config import TrainConfig, dump_yaml
-from genotorch.data.loaders import class_weights, eval_loader, positive_weights, train_loader
+from genotorch.data.loaders import KeyedDraws, class_weights, eval_loader, positive_weights, train_loader
 from genotorch.data.pileups import PileupDataModule
 from genotorch.errors import GenotorchError
-from genotorch.train.callbacks import CurvePlotter
-from genotorch.models.checkpoint import load_matching_weights
+from genotorch.models.checkpoint import checkpoint_kind, load_matching_weights, read_checkpoint
+from genotorch.train.callbacks import CurvePlotter, ExactResume
 from genotorch.train.module import Classifier, build_meta
 
+logger = logging.getLogger(__name__)
+
 GENOTYPE_CLASSES = ["hom-ref", "het", "hom-alt"]
+RUN_OUTPUTS = ("checkpoints", "logs", "curves.png", "config.yaml", "leakage.json", "split.csv", "test_metrics.json",
+               "test_predictions.csv", "confusion_matrix.png", "roc_pr.png")
 
 
 @dataclass
@@ -35,7 +47,7 @@ class TrainResult:
     best_score: float | None
     global_step: int
     epochs: int
-    test: dict | None = None  # held-out test metrics (image task)
+    test: dict | None = None  # held-out test metrics (image and sequence tasks)
 
 
 def _precision(cfg: TrainConfig) -> str:
@@ -46,57 +58,167 @@ def _precision(cfg: TrainConfig) -> str:
     return "32-true"
 
 
-def train(cfg: TrainConfig, resume: str | None = None, init_from: str | None = None,
-          progress_bar: bool = True) -> TrainResult:
-    """Train a classifier as ``cfg`` says.
-
-    Parameters
-    ----------
-    resume: checkpoint to continue from (optimizer, scheduler, epoch and step restored)
-    init_from: checkpoint whose weights initialise the model where names and shapes match (heads may differ)
-
-    Raises
-    ------
-    GenotorchError
-        Bad data files, a missing checkpoint, or ``resume`` and ``init_from`` together.
-    """
-    if resume and init_from:
-        raise GenotorchError("--resume and --init-from exclude each other: resume continues a run, init-from starts one")
-    if resume and not Path(resume).exists():
-        raise GenotorchError(f"--resume {resume}: no such checkpoint")
-    L.seed_everything(cfg.seed, workers=True, verbose=False)
-    out = Path(cfg.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
+def _data_module(cfg: TrainConfig, out: Path):
+    """The task's data module and class names (every data file is read and checked here)."""
     d = cfg.data
     if cfg.task == "image":
         from genotorch.data.images import ImageDataModule
 
-        dm = ImageDataModule(d, cfg.seed, out, log=print)
-        classes = dm.classes
-    elif cfg.task == "sequence":
+        dm = ImageDataModule(d, cfg.seed, out, log=logger.info)
+        return dm, dm.classes
+    if cfg.task == "sequence":
         from genotorch.data.sequences import SequenceDataModule
 
-        dm = SequenceDataModule(d, cfg.seed, log=print)
-        classes = dm.classes
-        (out / "leakage.json").write_text(json.dumps(dm.report, indent=2) + "\n")
-    else:
-        dm = PileupDataModule(d.train, d.val, d.batch_size, d.num_workers, d.balance, cfg.seed,
-                              len(GENOTYPE_CLASSES))
-        classes = GENOTYPE_CLASSES
+        dm = SequenceDataModule(d, cfg.seed, log=logger.info)
+        return dm, dm.classes
+    dm = PileupDataModule(d.train, d.val, d.batch_size, d.num_workers, d.balance, cfg.seed, len(GENOTYPE_CLASSES))
+    return dm, GENOTYPE_CLASSES
+
+
+def _check_input_fits_model(module: Classifier, dataset, shape) -> None:
+    """One example through the model (eval mode, no gradient): a size the model cannot read is a config error."""
+    x, _ = KeyedDraws(dataset)[(0, 0)]
+    model = module.model
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(x.unsqueeze(0))
+    except (RuntimeError, ValueError) as e:
+        raise GenotorchError(f"model {module.hparams.meta['config']['model']['name']} cannot read inputs of shape "
+                             f"{list(shape)} ({str(e).splitlines()[0][:120]}): make the inputs larger (e.g. "
+                             f"data.image_size) or choose another model.name") from None
+    finally:
+        model.train()
+
+
+def _check_resumable(ckpt: dict, meta: dict, path: str) -> None:
+    """A checkpoint can resume this run only if it trained the same task, model and classes."""
+    old = ckpt["hyper_parameters"]["meta"]
+    if checkpoint_kind(old) != meta["example_info"].get("kind", "pileup"):
+        raise GenotorchError(f"--resume {path} trained a {checkpoint_kind(old)} model; this config trains a "
+                             f"{meta['example_info'].get('kind', 'pileup')} model: resume with its own config")
+    if old["config"]["model"] != meta["config"]["model"] or list(old["classes"]) != list(meta["classes"]):
+        raise GenotorchError(f"--resume {path} trained model {old['config']['model']} on classes {old['classes']}; "
+                             f"this config has {meta['config']['model']} on {meta['classes']}: resume with the "
+                             f"config it was trained with, or start a new run with --init-from")
+    if "loops" not in ckpt or "optimizer_states" not in ckpt:
+        raise GenotorchError(f"--resume {path} holds weights only (no optimizer or loop state): start a new run "
+                             f"with --init-from {path}")
+
+
+def _prepare_output_dir(out: Path, cfg: TrainConfig, resume: bool, overwrite: bool) -> bool:
+    """Create ``out`` or check that it may be written; returns True when this run created it.
+
+    Raises
+    ------
+    GenotorchError
+        ``out`` holds a run of another config (and neither resume nor overwrite), or cannot be created.
+    """
+    old_cfg = out / "config.yaml"
+    if out.exists() and not out.is_dir():
+        raise GenotorchError(f"output_dir {out} is a file: choose a folder (--output-dir)")
+    if out.is_dir() and any(out.iterdir()) and not resume:
+        if overwrite:
+            for name in RUN_OUTPUTS:
+                p = out / name
+                shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
+            logger.info(f"--overwrite: the previous run in {out} was removed")
+        elif old_cfg.exists() and (yaml.safe_load(old_cfg.read_text()) or {}) != cfg.to_dict():
+            raise GenotorchError(f"output_dir {out} holds a run of another config ({old_cfg}): give --resume "
+                                 f"{out}/checkpoints/last.ckpt to continue it, --overwrite to replace it, or another "
+                                 f"--output-dir")
+        elif old_cfg.exists():
+            logger.info(f"output_dir {out} holds a run of the same config: its outputs are replaced")
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test-{id(out)}"
+        probe.touch()
+        probe.unlink()
+    except OSError as e:
+        raise GenotorchError(f"output_dir {out} cannot be written ({e.strerror}): choose another --output-dir") from None
+    return created
+
+
+def _old_metrics(out: Path, before_step: int) -> tuple[list[str], list[dict]]:
+    """Header and rows of a run's metrics.csv logged before ``before_step`` (what a resumed run keeps)."""
+    path = out / "logs" / "metrics.csv"
+    if not path.exists():
+        return [], []
+    with open(path, newline="") as fh:
+        reader = csv.DictReader(fh)
+        rows = [r for r in reader if r.get("step") not in (None, "") and int(float(r["step"])) < before_step]
+        return list(reader.fieldnames or []), rows
+
+
+def _csv_logger(out: Path, carried: tuple[list[str], list[dict]]) -> CSVLogger:
+    """Lightning's CSV logger; on resume the earlier rows are written back first (Lightning would delete them)."""
+    log = CSVLogger(out, name="logs", version="")
+    header, rows = carried
+    if rows:
+        writer = log.experiment  # creating it deletes the old file
+        with open(writer.metrics_file_path, "w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=sorted(header))
+            w.writeheader()
+            w.writerows(rows)
+        writer.metrics_keys = sorted(header)
+    return log
+
+
+def train(cfg: TrainConfig, resume: str | None = None, init_from: str | None = None,
+          progress_bar: bool = True, overwrite: bool = False) -> TrainResult:
+    """Train a classifier as ``cfg`` says.
+
+    Parameters
+    ----------
+    resume: checkpoint to continue from (weights, optimizer, scheduler, loop, sampler and random states restored)
+    init_from: checkpoint whose weights initialise the model where names and shapes match (heads may differ)
+    overwrite: replace a run of another config in ``cfg.output_dir``
+
+    Raises
+    ------
+    GenotorchError
+        Bad data files, a missing or foreign checkpoint, ``resume`` and ``init_from`` together, an output folder
+        holding another run, or inputs the model cannot read. Nothing is left in a folder this call created.
+    """
+    if resume and init_from:
+        raise GenotorchError("--resume and --init-from exclude each other: resume continues a run, init-from starts one")
+    resume_ckpt = read_checkpoint(resume, "--resume") if resume else None
+    L.seed_everything(cfg.seed, workers=True, verbose=False)
+    out = Path(cfg.output_dir)
+    d = cfg.data
+    dm, classes = _data_module(cfg, out)
     train_dl = train_loader(dm.train_set, dm.train_labels, d.batch_size, d.num_workers, d.balance, cfg.seed,
                             len(classes))
     val_dl = eval_loader(dm.val_set, d.batch_size, d.num_workers)
     meta = build_meta(cfg.to_dict(), dm.info, classes)
+    if resume_ckpt is not None:
+        _check_resumable(resume_ckpt, meta, resume)
     multilabel = bool(dm.info.get("multilabel"))
     weights = None
     if d.balance == "class_weights":
         weights = (positive_weights(dm.train_labels) if multilabel else class_weights(dm.train_labels, len(classes)))
         weights = weights.tolist()
     module = Classifier(meta, weights)
+    _check_input_fits_model(module, dm.train_set, dm.info["shape"])
     if init_from:
         loaded, skipped = load_matching_weights(module.model, init_from, meta)
-        print(f"[init-from] {init_from}: loaded {len(loaded)} tensors, kept {len(skipped)} fresh: {skipped[:6]}")
-    dump_yaml(cfg.to_dict(), out / "config.yaml")
+        logger.info(f"[init-from] {init_from}: loaded {len(loaded)} tensors, kept {len(skipped)} fresh: {skipped[:6]}")
+    carried = _old_metrics(out, int(resume_ckpt.get("global_step", 0))) if resume_ckpt else ([], [])
+    created = _prepare_output_dir(out, cfg, bool(resume), overwrite)
+    try:
+        if cfg.task == "sequence":
+            (out / "leakage.json").write_text(json.dumps(dm.report, indent=2) + "\n")
+        dump_yaml(cfg.to_dict(), out / "config.yaml")
+        return _fit(cfg, out, module, dm, train_dl, val_dl, resume, progress_bar, carried)
+    except BaseException:
+        if created and not any((out / "checkpoints").glob("*.ckpt")):
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
+def _fit(cfg: TrainConfig, out: Path, module: Classifier, dm, train_dl, val_dl, resume: str | None,
+         progress_bar: bool, carried) -> TrainResult:
     t = cfg.trainer
     has_val = dm.val_set is not None
     monitor = t.monitor if has_val else "train_loss"
@@ -105,7 +227,7 @@ def train(cfg: TrainConfig, resume: str | None = None, init_from: str | None = N
                               enable_version_counter=False)
     last_cb = ModelCheckpoint(ckpt_dir, filename="last", every_n_train_steps=t.checkpoint_every_n_steps,
                               save_top_k=1, save_on_train_epoch_end=True, enable_version_counter=False)
-    callbacks = [best_cb, last_cb, CurvePlotter(out / "curves.png")]
+    callbacks = [best_cb, last_cb, CurvePlotter(out / "curves.png"), ExactResume(train_dl.sampler, cfg.data.batch_size)]
     if has_val and t.early_stopping_patience > 0:
         callbacks.append(EarlyStopping(monitor=monitor, mode=t.monitor_mode, patience=t.early_stopping_patience))
     n_batches = max(1, len(train_dl))
@@ -121,14 +243,14 @@ def train(cfg: TrainConfig, resume: str | None = None, init_from: str | None = N
         limit_val_batches=t.limit_val_batches if has_val else 0,
         num_sanity_val_steps=0,
         callbacks=callbacks,
-        logger=CSVLogger(out, name="logs", version=""),
+        logger=_csv_logger(out, carried),
         log_every_n_steps=min(t.log_every_n_steps, n_batches),
         gradient_clip_val=t.gradient_clip_val or None,
         enable_progress_bar=progress_bar,
         enable_model_summary=False,
         deterministic=False,
     )
-    trainer.fit(module, train_dataloaders=train_dl, val_dataloaders=val_dl, ckpt_path=resume)
+    trainer.fit(module, train_dataloaders=train_dl, val_dataloaders=val_dl, ckpt_path=resume, weights_only=True)
     last = ckpt_dir / "last.ckpt"
     trainer.save_checkpoint(last)
     best = Path(best_cb.best_model_path) if best_cb.best_model_path else None

@@ -57,7 +57,7 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
     GenotorchError
         Input problems (files, contigs, regions, checkpoint).
     """
-    model, meta = load_classifier(model_path)
+    model, meta = load_classifier(model_path, kind="pileup")
     device = _device()
     model.to(device)
     me_config = MakeExamplesConfig.from_dict(meta["example_info"]["config"])
@@ -87,7 +87,7 @@ def call_from_examples(examples: str, reference: str, model_path: str, output: s
     GenotorchError
         When the examples' channels or shape differ from the model's.
     """
-    model, meta = load_classifier(model_path)
+    model, meta = load_classifier(model_path, kind="pileup")
     info = read_example_info(examples)
     check_compatible(info, meta["example_info"]["channels"], meta["example_info"]["shape"], examples, "--model")
     device = _device()

@@ -30,7 +30,9 @@ def export(checkpoint: str | Path, out_dir: str | Path = HERE, name: str = "pile
     """Write ``checkpoint``'s model weights + meta to ``out_dir/name`` (temp file, then rename)."""
     import torch
 
-    ckpt = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    from genotorch.models.checkpoint import read_checkpoint
+
+    ckpt = read_checkpoint(checkpoint, "CHECKPOINT")
     meta = ckpt["hyper_parameters"]["meta"]
     state = {k: v for k, v in ckpt["state_dict"].items() if k.startswith("model.")}
     out = Path(out_dir) / name
