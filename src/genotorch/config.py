@@ -110,6 +110,36 @@ _CHOICES = {
 }
 
 
+# (section, key) -> (lowest, highest) allowed, None = unbounded; checked with the key named in the error
+_RANGES = {
+    ("data", "batch_size"): (1, None),
+    ("data", "num_workers"): (0, None),
+    ("data", "sequence_length"): (0, None),
+    ("data", "shift_augment"): (0, None),
+    ("data", "val_fraction"): (0, 0.9),
+    ("data", "test_fraction"): (0, 0.9),
+    ("data", "kfold"): (0, None),
+    ("data", "fold"): (0, None),
+    ("data", "near_duplicate_bits"): (0, 64),
+    ("optimizer", "lr"): (1e-12, None),
+    ("optimizer", "weight_decay"): (0, None),
+    ("trainer", "max_epochs"): (1, None),
+    ("trainer", "val_every_n_steps"): (1, None),
+    ("trainer", "limit_val_batches"): (1, None),
+    ("trainer", "early_stopping_patience"): (0, None),
+    ("trainer", "checkpoint_every_n_steps"): (1, None),
+    ("trainer", "log_every_n_steps"): (1, None),
+    ("trainer", "gradient_clip_val"): (0, None),
+}
+
+
+def _check_range(section: str, name: str, value, source: str) -> None:
+    lo, hi = _RANGES.get((section, name), (None, None))
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        bounds = f">= {lo}" if hi is None else f"between {lo} and {hi}"
+        raise GenotorchError(f"{source}: {section + '.' if section else ''}{name} = {value!r}; it must be {bounds}")
+
+
 def _plain(x):
     if isinstance(x, dict):
         return {k: _plain(v) for k, v in x.items()}
@@ -143,6 +173,7 @@ def from_dict(cls, data: dict, where: str = "", source: str = "config"):
             kwargs[name] = from_dict(hint, value or {}, key + ".", source)
             continue
         kwargs[name] = _coerce(value, hint, key, source)
+        _check_range(where.rstrip("."), name, kwargs[name], source)
         choices = _CHOICES.get((where.rstrip("."), name))
         if choices and kwargs[name] not in choices:
             raise GenotorchError(f"{source}: {key} = {value!r}; choose one of {', '.join(choices)}")

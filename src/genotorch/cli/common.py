@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import signal
 import sys
 from contextlib import contextmanager
 
@@ -32,12 +33,25 @@ def setup_logging(level: int = logging.INFO) -> None:
     log.setLevel(level)
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that ``finally`` blocks remove temporary files before exiting."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
 def user_errors(fn):
-    """Print a :class:`GenotorchError` as one line and exit with status 2 (no traceback for user mistakes)."""
+    """Print a :class:`GenotorchError` as one line and exit with status 2 (no traceback for user mistakes); on
+    Ctrl-C (130) or SIGTERM (143) exit after the temporary outputs are removed."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         setup_logging()
+        try:
+            signal.signal(signal.SIGTERM, _on_sigterm)
+        except ValueError:  # not the main thread (e.g. inside a test runner's worker thread)
+            pass
         try:
             return fn(*args, **kwargs)
         except GenotorchError as e:
@@ -46,6 +60,9 @@ def user_errors(fn):
         except KeyboardInterrupt:
             err_console.print("interrupted: nothing half-written was left behind")
             raise typer.Exit(130) from None
+        except Terminated:
+            err_console.print("terminated: nothing half-written was left behind")
+            raise typer.Exit(143) from None
 
     return wrapper
 

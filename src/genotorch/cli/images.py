@@ -83,4 +83,6 @@ def audit_cmd(
     rep = audit(prep)
     console.print(format_audit(rep), highlight=False)
     if json_out:
-        json_out.write_text(json.dumps(rep, indent=2) + "\n")
+        from genotorch.io.files import atomic_write_text
+
+        atomic_write_text(json_out, json.dumps(rep, indent=2) + "\n", "--json")

@@ -51,6 +51,7 @@ def render_cmd(
         return
     if not (ref and reads):
         raise GenotorchError("give --ref and --reads (or --examples)")
+    cfg = RenderConfig(flank=flank, px_per_base=px_per_base, max_rows=max_rows, layout=layout, seed=seed)
     from genotorch.io.alignments import open_alignments
     from genotorch.io.intervals import match_contig, parse_region
     from genotorch.io.reference import Reference
@@ -59,15 +60,10 @@ def render_cmd(
     bam = open_alignments(reads, reference)
     todo = read_sites(sites, reference.lengths) if sites else []
     for text in region or []:
-        if ":" in text and "-" not in text.split(":", 1)[1]:
-            c, p = text.split(":", 1)
-            todo.append((c, int(p.replace(",", "")) - 1))
-        else:
-            iv = parse_region(text, reference.lengths)
-            todo.append((iv.contig, (iv.start + iv.end - 1) // 2))
+        iv = parse_region(text, reference.lengths, flag="--region")
+        todo.append((iv.contig, (iv.start + iv.end - 1) // 2))
     if not todo:
         raise GenotorchError("no site to draw: give --sites or --region")
-    cfg = RenderConfig(flank=flank, px_per_base=px_per_base, max_rows=max_rows, layout=layout, seed=seed)
     for contig, pos in todo:
         c = match_contig(contig, reference.lengths, "site contig")
         save_png(render_site(bam, reference, c, pos, cfg), out_dir / f"{site_name(contig, pos, flank).replace(',', '')}.png",
@@ -99,7 +95,7 @@ def negative_sites_cmd(
     truth: Path = typer.Option(..., "--truth", help="Truth VCF (known variants: negatives keep away from them)."),
     kind: str = typer.Option(..., "--kind", help="random (covered positions), near (2-50 bp from a variant) or lookalike (candidates absent from the truth)."),
     output: Path = typer.Option(..., "--output", "-o", help="BED of the sites (1-bp intervals)."),
-    n: int = typer.Option(100, "-n", help="How many sites (at most)."),
+    n: int = typer.Option(100, "--number", "-n", help="How many sites (at most)."),
     regions: Optional[List[str]] = typer.Option(None, "--regions", help="Regions (chr:start-end or BED) for random/lookalike."),
     reads: Optional[Path] = typer.Option(None, "--reads", help="BAM/CRAM (random: coverage; lookalike: candidates)."),
     ref: Optional[Path] = typer.Option(None, "--ref", help="Reference FASTA."),
@@ -112,7 +108,7 @@ def negative_sites_cmd(
     from genotorch.render.sites import negative_sites, read_sites, write_text
 
     iv = parse_regions(list(regions), Reference(ref).lengths) if (regions and ref) else []
-    s = negative_sites(kind, n, seed, truth_sites=read_sites(truth), regions=iv,
+    s = negative_sites(kind, n, seed, truth_sites=read_sites(truth, flag="--truth"), regions=iv,
                        reads=str(reads) if reads else None, ref=str(ref) if ref else None, min_depth=min_depth)
     write_text(output, "".join(f"{c}\t{p}\t{p + 1}\t{kind}\n" for c, p in s))
     console.print(f"wrote {len(s)} {kind} negative sites to {output}")

@@ -14,6 +14,8 @@ from genotorch.encode.pileup import DEFAULT_CHANNELS as DEFAULT_CHANNEL_NAMES
 CONTIG_RULE = ("Contig names that differ only by a 'chr' prefix (truth '20', reads 'chr20') are matched; "
                "no other renaming is done.")
 
+RATE_HELP = ("Stop when candidates per kb of covered reference exceed this (real data: 1-3; a --ref with other "
+             "bases than the reads' reference: over 100); 0 turns the check off.")
 REGIONS_HELP = "Region(s): 1-based closed chr:start-end strings and/or BED files (0-based). Default: whole reference."
 
 
@@ -36,6 +38,7 @@ def make_examples_cmd(
     min_count: int = typer.Option(2, help="Min reads supporting an alt allele."),
     seed: int = typer.Option(2101079370, help="Seed of the read downsampling above H-5 reads."),
     channels: str = typer.Option(",".join(DEFAULT_CHANNEL_NAMES), help="Comma-separated pileup channels, in order."),
+    max_candidates_per_kb: float = typer.Option(20.0, help=RATE_HELP),
 ):
     """Find candidate variants and write their pileup tensors (and genotype labels) to HDF5."""
     from genotorch.encode.pileup import PileupConfig
@@ -53,7 +56,7 @@ def make_examples_cmd(
     inputs = Inputs(str(ref), str(reads), str(truth) if truth else None, str(confident) if confident else None)
     t0 = time.perf_counter()
     with chunk_progress("make-examples", "examples") as update:
-        info = make_examples(inputs, output, cfg, regions, shard, workers, update)
+        info = make_examples(inputs, output, cfg, regions, shard, workers, update, max_candidates_per_kb)
     lc = info["label_counts"]
     console.print(f"wrote {info['n_examples']} examples to {output} in {time.perf_counter() - t0:.1f} s "
                   f"(labels: hom-ref {lc['0']}, het {lc['1']}, hom-alt {lc['2']}, unlabelled {lc['-1']})")
@@ -70,6 +73,7 @@ def call_cmd(
     examples: Optional[Path] = typer.Option(None, "--examples", help="Call from a make-examples HDF5 file instead of --reads."),
     workers: int = typer.Option(1, "--workers", "-j", help="Processes making pileups."),
     min_qual: float = typer.Option(1.0, help="Non-reference calls with QUAL below this get FILTER LowQual."),
+    max_candidates_per_kb: float = typer.Option(20.0, help=RATE_HELP),
 ):
     """Call variants: candidates -> pileups -> model -> bgzipped, indexed VCF (GT:GQ:DP:AD:VAF:PL).
 
@@ -92,7 +96,7 @@ def call_cmd(
             raise GenotorchError("give --reads (BAM/CRAM) or --examples (HDF5 from make-examples)")
         with chunk_progress("call", "candidates") as update:
             stats = call_variants(str(ref), str(reads), str(model), str(output), regions, workers, min_qual,
-                                  progress=update)
+                                  progress=update, max_candidates_per_kb=max_candidates_per_kb)
     console.print(f"wrote {stats['records']} records ({stats['pass']} PASS) from {stats['candidates']} candidates "
                   f"to {output} in {time.perf_counter() - t0:.1f} s")
 

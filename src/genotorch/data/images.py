@@ -114,16 +114,19 @@ def decode_image(data: bytes, image_size: Sequence[int] = (224, 224), grayscale:
 
     from PIL import Image
 
+    import warnings
+
     try:
-        with Image.open(io.BytesIO(data)) as im:
+        with warnings.catch_warnings(), Image.open(io.BytesIO(data)) as im:
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
             im.load()
             if im.mode in ("RGBA", "LA", "P"):
                 im = im.convert("RGBA")
                 bg = Image.new("RGBA", im.size, (255, 255, 255, 255))
                 im = Image.alpha_composite(bg, im)
             im = im.convert("L" if grayscale else "RGB")
-    except (OSError, ValueError) as e:
-        raise GenotorchError(f"{name} is not a readable image ({e})") from None
+    except (OSError, ValueError, Image.DecompressionBombError) as e:
+        raise GenotorchError(f"{name} is not a readable image ({str(e).splitlines()[0][:160]})") from None
     if crop:
         ch, cw = int(crop[0]), int(crop[1])
         canvas = Image.new(im.mode, (cw, ch), 255 if im.mode == "L" else (255, 255, 255))

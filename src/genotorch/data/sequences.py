@@ -45,13 +45,17 @@ def _table(path: Path, what: str):
         yield csv.DictReader(f, delimiter="\t" if "\t" in head else ",")
 
 
+MISSING_LABELS = ("", "nan", "na", "n/a", "null", "none")
+
+
 def read_sequence_table(path: str | Path, require_label: bool = True) -> SequenceTable:
     """Read a ``sequence,label`` CSV/TSV (``label`` optional when ``require_label`` is false, e.g. for predict).
 
     Raises
     ------
     GenotorchError
-        A missing file, no ``sequence`` (or required ``label``) column, or an empty sequence (its line is named).
+        A missing file, no ``sequence`` (or required ``label``) column, an empty sequence, or a missing label
+        (empty, ``nan``, ``NA``, ``null``, ``None``; its line is named).
     """
     path = Path(path)
     with _table(path, "sequence table") as reader:
@@ -65,7 +69,11 @@ def read_sequence_table(path: str | Path, require_label: bool = True) -> Sequenc
             if not s:
                 raise GenotorchError(f"{path} line {line}: empty sequence")
             seqs.append(s)
-            labels.append((row.get("label") or "").strip())
+            label = (row.get("label") or "").strip()
+            if "label" in cols and label.lower() in MISSING_LABELS:
+                raise GenotorchError(f"{path} line {line}: missing label ({label!r}): give every row a label, or "
+                                     f"drop the label column to predict")
+            labels.append(label)
             tasks.append(row.get("task") or "")
             ids.append(row.get("id") or f"row{line - 1}")
             groups.append(row.get("group") or "")
@@ -174,6 +182,8 @@ def read_fasta(path: str | Path) -> tuple[list[str], list[str]]:
                 raise GenotorchError(f"{path}: empty sequence for {rec.name}")
             ids.append(rec.name)
             seqs.append(rec.sequence)
+    if not seqs:
+        raise GenotorchError(f"{path} holds no FASTA record (empty, or not FASTA)")
     return ids, seqs
 
 
@@ -232,7 +242,14 @@ def _read_id_labels(path: str | Path) -> dict[str, str]:
     with _table(path, "data.labels") as reader:
         if not {"id", "label"} <= set(reader.fieldnames or []):
             raise GenotorchError(f"data.labels {path}: needs 'id' and 'label' columns (it has: {reader.fieldnames})")
-        return {row["id"].strip(): (row["label"] or "").strip() for row in reader}
+        out = {}
+        for line, row in enumerate(reader, start=2):
+            label = (row["label"] or "").strip()
+            if label.lower() in MISSING_LABELS:
+                raise GenotorchError(f"data.labels {path} line {line}: missing label ({label!r}) for "
+                                     f"{row['id']!r}: give every id a label")
+            out[(row["id"] or "").strip()] = label
+        return out
 
 
 def linked_groups(seqs: Sequence[str], given: Sequence[str]) -> np.ndarray:

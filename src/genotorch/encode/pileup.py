@@ -82,9 +82,12 @@ class PileupConfig:
 
     def __post_init__(self):
         if self.width % 2 != 1 or self.width < 3:
-            raise GenotorchError(f"pileup width must be odd and >= 3, got {self.width}")
+            raise GenotorchError(f"--width {self.width}: the pileup width must be odd and >= 3")
         if self.height <= self.reference_band_height:
-            raise GenotorchError(f"pileup height {self.height} must exceed reference_band_height")
+            raise GenotorchError(f"--height {self.height}: the pileup height must exceed the "
+                                 f"{self.reference_band_height} reference rows")
+        if self.min_base_quality < 0:
+            raise GenotorchError(f"--min-base-quality {self.min_base_quality}: a phred score, give 0 or more")
         unknown = [c for c in self.channels if c not in ALL_CHANNELS]
         if unknown:
             raise GenotorchError(f"unknown pileup channel(s) {unknown}; known: {list(ALL_CHANNELS)}")

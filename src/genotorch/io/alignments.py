@@ -45,6 +45,11 @@ def open_alignments(path: str | Path, reference: Reference) -> pysam.AlignmentFi
         af = pysam.AlignmentFile(str(path), reference_filename=str(reference.path), check_sq=True)
     except (OSError, ValueError) as e:
         raise GenotorchError(f"reads file {path} cannot be opened as BAM/CRAM ({e}): check --reads") from None
+    if not (af.is_bam or af.is_cram):
+        af.close()
+        raise GenotorchError(
+            f"reads file {path} is SAM text, which cannot be indexed for random access: convert it with "
+            f"`samtools sort -o {path.with_suffix('.bam')} {path} && samtools index {path.with_suffix('.bam')}`")
     if af.is_bam and not _has_eof_marker(path):
         af.close()
         raise GenotorchError(
@@ -98,6 +103,23 @@ def check_contigs_match(af: pysam.AlignmentFile, reference: Reference, path: Pat
         )
 
 
+def reference_md5_mismatches(af: pysam.AlignmentFile, reference: Reference, contigs) -> list[str]:
+    """Contigs among ``contigs`` whose reference sequence does not have the ``M5`` (MD5 of the upper-case sequence,
+    SAM spec 1.3) that the reads' header gives for them; contigs without an ``M5`` are not checked.
+
+    A mismatch means another sequence under the same name and length: another build, or a masked copy (N-masked
+    slices and analysis sets differ from the full sequence only where they are N)."""
+    import hashlib
+
+    m5 = {strip_chr(sq["SN"]): sq["M5"].lower() for sq in af.header.to_dict().get("SQ", []) if sq.get("M5")}
+    out = []
+    for contig in sorted(contigs):
+        want = m5.get(strip_chr(contig))
+        if want and hashlib.md5(reference.fetch(contig, 0, reference.lengths[contig]).encode()).hexdigest() != want:
+            out.append(contig)
+    return out
+
+
 def reads_contig(af: pysam.AlignmentFile, contig: str) -> str | None:
     """The reads file's name for a reference contig (``chr`` prefix tolerated), or None."""
     names = set(af.references)
@@ -121,6 +143,11 @@ def fetch_reads(
             if read_filter.passes(read):
                 yield read
     except OSError as e:
+        if af.is_cram:
+            raise GenotorchError(
+                f"CRAM {af.filename.decode()} cannot be decoded near {contig}:{start + 1} with the reference given: "
+                f"the reference lacks {contig} or has other bases there (the CRAM's slice MD5s differ): give the "
+                f"--ref the CRAM was written against") from None
         raise GenotorchError(f"reads file {af.filename.decode()} is corrupt near {contig}:{start + 1} ({e})") from None
 
 

@@ -26,6 +26,7 @@ import h5py
 import numpy as np
 
 from genotorch.errors import GenotorchError
+from genotorch.io.files import prepare_output, temporary_name
 from genotorch.variants.candidates import Candidate
 
 VARIANT_FIELDS = ("contig", "pos", "ref", "alt", "depth", "ref_count", "alt_count")
@@ -43,10 +44,9 @@ class ExampleWriter:
     """
 
     def __init__(self, path: str | Path, info: dict):
-        self.path = Path(path)
+        self.path = prepare_output(path, "--output")
         self.info = dict(info)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
+        self._tmp = temporary_name(self.path)
         self._h5 = h5py.File(self._tmp, "w")
         c, h, w = info["shape"]
         self._h5.create_dataset("pileups", shape=(0, c, h, w), maxshape=(None, c, h, w), dtype=np.uint8,

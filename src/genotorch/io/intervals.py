@@ -40,7 +40,7 @@ class Interval:
 _REGION_RE = re.compile(r"^(?P<contig>[^:\s]+)(?::(?P<start>[\d,]+)(?:-(?P<end>[\d,]+))?)?$")
 
 
-def parse_region(text: str, contig_lengths: Mapping[str, int] | None = None) -> Interval:
+def parse_region(text: str, contig_lengths: Mapping[str, int] | None = None, flag: str = "--regions") -> Interval:
     """Parse a samtools-style region string into a 0-based half-open :class:`Interval`.
 
     Parameters
@@ -63,10 +63,11 @@ def parse_region(text: str, contig_lengths: Mapping[str, int] | None = None) -> 
     """
     m = _REGION_RE.match(text.strip())
     if not m:
-        raise GenotorchError(f"region {text!r} is not of the form chr:start-end (1-based, e.g. chr20:10000001-10100000)")
+        raise GenotorchError(f"{flag} {text!r} is not of the form chr:start-end or chr:pos (1-based, e.g. "
+                             f"chr20:10000001-10100000)")
     contig = m.group("contig")
     if contig_lengths is not None:
-        contig = match_contig(contig, contig_lengths, what=f"region {text!r}")
+        contig = match_contig(contig, contig_lengths, what=f"{flag} {text!r}")
     length = contig_lengths[contig] if contig_lengths is not None else None
     if m.group("start") is None:
         if length is None:
@@ -75,10 +76,10 @@ def parse_region(text: str, contig_lengths: Mapping[str, int] | None = None) -> 
     start = int(m.group("start").replace(",", ""))
     end = int(m.group("end").replace(",", "")) if m.group("end") else start
     if start < 1 or end < start:
-        raise GenotorchError(f"region {text!r}: start must be >= 1 and <= end (coordinates are 1-based, closed)")
+        raise GenotorchError(f"{flag} {text!r}: start must be >= 1 and <= end (coordinates are 1-based, closed)")
     if length is not None and end > length:
         raise GenotorchError(
-            f"region {text!r} ends at {end:,} but contig {contig} is {length:,} bp long: fix --regions"
+            f"{flag} {text!r} ends at {end:,} but contig {contig} is {length:,} bp long: fix {flag}"
         )
     return Interval(contig, start - 1, end)
 
@@ -202,6 +203,15 @@ class IntervalIndex:
         starts, ends = entry
         i = self._bisect.bisect_right(starts, start) - 1
         return i >= 0 and end <= ends[i]
+
+    def overlaps(self, contig: str, start: int, end: int) -> bool:
+        """True if ``[start, end)`` shares at least one base with an interval."""
+        entry = self._by_contig.get(strip_chr(contig))
+        if entry is None:
+            return False
+        starts, ends = entry
+        i = self._bisect.bisect_left(starts, end) - 1  # the last interval starting before ``end`` (merged: ends grow)
+        return i >= 0 and ends[i] > start
 
     def __len__(self) -> int:
         return sum(len(s) for s, _ in self._by_contig.values())

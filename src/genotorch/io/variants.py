@@ -14,6 +14,7 @@ from typing import Iterable, Sequence
 import pysam
 
 import genotorch
+from genotorch.io.files import prepare_output, temporary_name
 from genotorch.variants.postprocess import CallRecord
 
 FORMAT_LINES = [
@@ -44,9 +45,8 @@ def make_header(contigs: dict[str, int], sample: str, extra: Sequence[str] = ())
 def write_vcf(path: str | Path, records: Iterable[CallRecord], contigs: dict[str, int], sample: str,
               extra_header: Sequence[str] = ()) -> Path:
     """Write ``path`` (``.vcf.gz``) and ``path.tbi``; returns the path. Records must be sorted."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.vcf")
+    path = prepare_output(path, "--output")
+    tmp = temporary_name(path, ".vcf")
     header = make_header(contigs, sample, extra_header)
     try:
         with pysam.VariantFile(str(tmp), "w", header=header) as vf:

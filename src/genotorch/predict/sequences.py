@@ -27,6 +27,9 @@ def read_inputs(path: str | Path) -> tuple[list[str], list[str], list[str] | Non
     path = Path(path)
     if not path.exists():
         raise GenotorchError(f"{path} does not exist")
+    if path.is_dir():
+        raise GenotorchError(f"{path} is a folder, but a sequence model reads a FASTA or CSV/TSV file of sequences "
+                             f"(an image model reads folders): check the inputs and --model")
     with open(path, "rb") as fh:
         head = fh.read(2)
     if path.name.lower().endswith(FASTA_SUFFIXES) or head[:1] == b">" or head == b"\x1f\x8b":

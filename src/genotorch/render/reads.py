@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from genotorch.encode.read_events import read_events
+from genotorch.errors import GenotorchError
 from genotorch.io.alignments import ReadFilter, fetch_reads
 
 BASE_RGB = {"A": (0, 150, 0), "C": (0, 0, 255), "G": (209, 113, 5), "T": (255, 0, 0), "N": (100, 100, 100)}
@@ -53,6 +54,14 @@ class RenderConfig:
     layout: str = "collapsed"  # collapsed | one_per_row
     min_mapping_quality: int = 0
     seed: int = 0
+
+    def __post_init__(self):
+        if self.layout not in ("collapsed", "one_per_row"):
+            raise GenotorchError(f"--layout {self.layout}: choose collapsed or one_per_row")
+        for flag, v, lo in (("--flank", self.flank, 0), ("--px-per-base", self.px_per_base, 1),
+                            ("--max-rows", self.max_rows, 1)):
+            if v < lo:
+                raise GenotorchError(f"{flag} {v}: give {lo} or more")
 
     @property
     def size(self) -> tuple[int, int]:

@@ -20,14 +20,21 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from genotorch.errors import GenotorchError
+from genotorch.io.files import atomic_write_text
 from genotorch.io.intervals import Interval, read_bed
 
 
-def read_sites(path: str | Path, contig_lengths=None) -> list[tuple[str, int]]:
-    """Sites from a VCF (POS) or a BED (interval centre). Raises GenotorchError for an unreadable file."""
+def read_sites(path: str | Path, contig_lengths=None, flag: str = "--sites") -> list[tuple[str, int]]:
+    """Sites ``(contig, 0-based position)`` from a VCF (POS) or a BED (interval centre).
+
+    Raises
+    ------
+    GenotorchError
+        A missing or unreadable file, naming it and ``flag``.
+    """
     path = Path(path)
     if not path.exists():
-        raise GenotorchError(f"sites file {path} does not exist: check --sites")
+        raise GenotorchError(f"{flag} {path} does not exist")
     name = path.name.lower()
     if name.endswith((".vcf", ".vcf.gz", ".bcf")):
         import pysam
@@ -36,8 +43,13 @@ def read_sites(path: str | Path, contig_lengths=None) -> list[tuple[str, int]]:
             with pysam.VariantFile(str(path)) as vf:
                 return [(r.contig, r.start) for r in vf]
         except (OSError, ValueError) as e:
-            raise GenotorchError(f"{path} is not a readable VCF ({e}): check --sites") from None
-    return [(iv.contig, (iv.start + iv.end - 1) // 2) for iv in read_bed(path, contig_lengths)]
+            raise GenotorchError(f"{flag} {path} is not a readable VCF ({str(e).split('[')[0].strip()})") from None
+    try:
+        return [(iv.contig, (iv.start + iv.end - 1) // 2) for iv in read_bed(path, contig_lengths)]
+    except UnicodeDecodeError:
+        raise GenotorchError(f"{flag} {path} is neither VCF nor BED text") from None
+    except GenotorchError as e:
+        raise GenotorchError(f"{flag}: {e}") from None
 
 
 def site_name(contig: str, pos: int, flank: int) -> str:
@@ -52,6 +64,11 @@ def igv_batch(sites: Sequence[tuple[str, int]], genome: str, reads: Sequence[str
     collapse/squish/expand, snapshot, exit) taking one snapshot of ``[pos - flank, pos + flank]`` per site."""
     if layout not in ("collapse", "squish", "expand"):
         raise GenotorchError(f"--layout {layout}: choose collapse, squish or expand")
+    for flag, values in (("--genome", [genome]), ("--reads", list(reads)), ("--snapshot-dir", [snapshot_dir])):
+        for v in values:
+            if any(ord(ch) < 32 or ord(ch) == 127 for ch in v):
+                raise GenotorchError(f"{flag} {v!r} holds a control character (a newline would add commands to "
+                                     f"the IGV batch script): give a plain path or name")
     lines = ["new", f"genome {genome}"]
     lines += [f"load {r}" for r in reads]
     lines += list(preference_lines)
@@ -64,11 +81,8 @@ def igv_batch(sites: Sequence[tuple[str, int]], genome: str, reads: Sequence[str
 
 
 def write_text(path: str | Path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    """Write ``text`` to ``path`` atomically (``--output``)."""
+    atomic_write_text(path, text, "--output")
 
 
 def negative_sites(kind: str, n: int, seed: int, *, truth_sites: Sequence[tuple[str, int]],
@@ -83,6 +97,8 @@ def negative_sites(kind: str, n: int, seed: int, *, truth_sites: Sequence[tuple[
     GenotorchError
         An unknown kind, missing inputs for it, or unreadable files.
     """
+    if n < 1:
+        raise GenotorchError(f"--number/-n {n}: give 1 or more sites")
     rng = np.random.default_rng(seed)
     from genotorch.io.intervals import strip_chr
 

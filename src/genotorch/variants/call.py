@@ -19,12 +19,15 @@ import torch
 from genotorch.errors import GenotorchError
 from genotorch.io.alignments import sample_name
 from genotorch.io.examples import check_compatible, read_example_info, read_variants
+from genotorch.io.files import prepare_output
+from genotorch.io.intervals import contig_alias
 from genotorch.io.reference import Reference
 from genotorch.io.variants import write_vcf
 from genotorch.models.checkpoint import load_classifier
 from genotorch.variants.candidates import Candidate
 from genotorch.variants.make_examples import (
-    ChunkProcessor, Inputs, MakeExamplesConfig, iter_chunk_results, parse_shard, plan_chunks, resolve_regions,
+    DEFAULT_MAX_CANDIDATES_PER_KB, CandidateRateCheck, Inputs, MakeExamplesConfig, check_workers, iter_chunk_results,
+    open_run,
 )
 from genotorch.variants.postprocess import CallRecord, postprocess
 
@@ -45,7 +48,8 @@ def _device() -> str:
 
 def call_variants(reference: str, reads: str, model_path: str, output: str, regions: Sequence[str] | None = None,
                   workers: int = 1, min_qual: float = 1.0, batch_size: int = 256,
-                  progress: Callable[[int, int, int], None] | None = None) -> dict:
+                  progress: Callable[[int, int, int], None] | None = None,
+                  max_candidates_per_kb: float = DEFAULT_MAX_CANDIDATES_PER_KB) -> dict:
     """Call variants in ``regions`` of ``reads`` and write ``output`` (.vcf.gz + .tbi).
 
     Returns
@@ -57,17 +61,19 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
     GenotorchError
         Input problems (files, contigs, regions, checkpoint).
     """
+    check_output(output, min_qual)
+    check_workers(workers)
     model, meta = load_classifier(model_path, kind="pileup")
     device = _device()
     model.to(device)
     me_config = MakeExamplesConfig.from_dict(meta["example_info"]["config"])
     inputs = Inputs(reference, reads)
-    probe = ChunkProcessor(inputs, me_config)
-    region_list = resolve_regions(probe.reference, regions)
-    chunks = plan_chunks(region_list, me_config, parse_shard(None))
+    probe, _, chunks = open_run(inputs, me_config, regions, None)
+    rate = CandidateRateCheck(max_candidates_per_kb, reference, reads)
     records: list[CallRecord] = []
     n_cand = 0
     for k, res in enumerate(iter_chunk_results(inputs, chunks, me_config, workers, probe), 1):
+        rate.add(res)
         probs = predict_probs(model, res.pileups, batch_size, device)
         records.extend(postprocess(res.candidates, probs, min_qual))
         n_cand += len(res.candidates)
@@ -87,18 +93,21 @@ def call_from_examples(examples: str, reference: str, model_path: str, output: s
     GenotorchError
         When the examples' channels or shape differ from the model's.
     """
+    check_output(output, min_qual)
     model, meta = load_classifier(model_path, kind="pileup")
     info = read_example_info(examples)
     check_compatible(info, meta["example_info"]["channels"], meta["example_info"]["shape"], examples, "--model")
+    ref = Reference(reference)
+    v = read_variants(examples)
+    check_examples_match_reference(v, ref, examples)
     device = _device()
     model.to(device)
     with h5py.File(examples, "r") as h5:
         probs = predict_probs(model, h5["pileups"], batch_size, device)
-    v = read_variants(examples)
     cands = [Candidate(str(v["contig"][i]), int(v["pos"][i]), str(v["ref"][i]), str(v["alt"][i]), int(v["depth"][i]),
                        int(v["ref_count"][i]), int(v["alt_count"][i])) for i in range(len(probs))]
     records = postprocess(cands, probs, min_qual)
-    _write(output, records, Reference(reference), info.get("sample", "SAMPLE"), model_path)
+    _write(output, records, ref, info.get("sample", "SAMPLE"), model_path)
     return _stats(len(cands), records)
 
 
@@ -106,9 +115,43 @@ def _stats(n_candidates: int, records: list[CallRecord]) -> dict:
     return {"candidates": n_candidates, "records": len(records), "pass": sum(r.filter == "PASS" for r in records)}
 
 
-def _write(output: str, records: list[CallRecord], reference: Reference, sample: str, model_path: str) -> None:
+def check_output(output: str, min_qual: float) -> None:
+    """Checks of the output and the calling settings, before any work.
+
+    Raises
+    ------
+    GenotorchError
+        ``output`` not ending in ``.vcf.gz``, not writable, or ``min_qual`` below 0.
+    """
     if not str(output).endswith(".vcf.gz"):
         raise GenotorchError(f"--output {output} must end in .vcf.gz (a bgzipped, tabix-indexed VCF is written)")
+    if min_qual < 0:
+        raise GenotorchError(f"--min-qual {min_qual}: QUAL is a phred score, give 0 or more")
+    prepare_output(output, "--output")
+
+
+def check_examples_match_reference(v: dict, reference: Reference, path, sample: int = 200) -> None:
+    """The examples' contigs must be in ``reference`` and their REF alleles must match it (first ``sample``).
+
+    Raises
+    ------
+    GenotorchError
+        Examples made on another reference build than ``--ref``.
+    """
+    contigs = sorted(set(v["contig"].tolist()))
+    missing = [c for c in contigs if contig_alias(c, reference.lengths) is None]
+    if missing:
+        raise GenotorchError(f"{path} has examples on {', '.join(missing[:3])}, which {reference.path} lacks: give "
+                             f"the --ref the examples were made with")
+    n = min(sample, len(v["pos"]))
+    bad = sum(reference.fetch(contig_alias(str(v["contig"][i]), reference.lengths), int(v["pos"][i]),
+                              int(v["pos"][i]) + len(v["ref"][i])) != str(v["ref"][i]).upper() for i in range(n))
+    if n and bad > 0.1 * n:
+        raise GenotorchError(f"{bad} of the first {n} REF alleles of {path} differ from {reference.path}: the "
+                             f"examples were made on another reference; give the --ref they were made with")
+
+
+def _write(output: str, records: list[CallRecord], reference: Reference, sample: str, model_path: str) -> None:
     order = {c: i for i, c in enumerate(reference.lengths)}
     records.sort(key=lambda r: (order[r.contig], r.pos))
     extra = [f"##genotorch_model={Path(model_path).resolve()}",

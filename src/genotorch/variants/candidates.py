@@ -19,6 +19,7 @@ from typing import Iterable
 import numpy as np
 
 from genotorch.encode.read_events import ReadEvents
+from genotorch.errors import GenotorchError
 
 BASES = "ACGTN"
 _CODE = np.full(256, 4, dtype=np.int64)
@@ -37,6 +38,17 @@ class CandidateConfig:
     min_fraction_snps: float = 0.12
     min_fraction_indels: float = 0.06
     max_indel_length: int = 50
+
+    def __post_init__(self):
+        for flag, v in (("--min-fraction-snps", self.min_fraction_snps),
+                        ("--min-fraction-indels", self.min_fraction_indels)):
+            if not 0.0 <= v <= 1.0:
+                raise GenotorchError(f"{flag} {v}: a fraction of the reads, between 0 and 1")
+        for flag, v, lo in (("--min-count", self.min_count_snps, 1), ("--min-count", self.min_count_indels, 1),
+                            ("--min-base-quality", self.min_base_quality, 0),
+                            ("max_indel_length", self.max_indel_length, 1)):
+            if v < lo:
+                raise GenotorchError(f"{flag} {v}: give {lo} or more")
 
 
 @dataclass(frozen=True, order=True)

@@ -21,7 +21,8 @@ from pathlib import Path
 from genotorch.io.intervals import IntervalIndex, contig_alias, read_bed, strip_chr
 from genotorch.io.reference import Reference
 from genotorch.variants.alleles import genotype_copies, normalize_allele, variant_type
-from genotorch.variants.labels import check_vcf_matches_reference, open_vcf
+from genotorch.errors import GenotorchError
+from genotorch.variants.labels import check_vcf_matches_reference, open_vcf, vcf_records
 
 AlleleKey = tuple[str, int, str, str]
 
@@ -57,12 +58,18 @@ def vcf_alleles(path: str | Path, reference: Reference, confident: IntervalIndex
         check_vcf_matches_reference(probe, reference, Path(path), flag)
     vf = open_vcf(path, "VCF", flag)
     out: dict[AlleleKey, int] = {}
-    for rec in vf:
+    n_records, n_unmatched, unmatched = 0, 0, set()
+    for rec in vcf_records(vf, path, flag):
+        n_records += 1
+        contig = contig_alias(rec.contig, reference.lengths)
+        if contig is None:
+            unmatched.add(rec.contig)
+            n_unmatched += 1
+            continue
         if pass_only and rec.filter.keys() and list(rec.filter.keys()) != ["PASS"]:
             continue
-        contig = contig_alias(rec.contig, reference.lengths)
-        if contig is None or not len(rec.samples):
-            continue
+        if not len(rec.samples):
+            raise GenotorchError(f"{path} has no sample column (a sites-only VCF): genotypes are needed; check {flag}")
         copies = genotype_copies(rec.samples[0].get("GT"))
         for idx, n in copies.items():
             alt = rec.alleles[idx]
@@ -72,6 +79,10 @@ def vcf_alleles(path: str | Path, reference: Reference, confident: IntervalIndex
             if confident.contains(contig, pos, pos + len(ref)):
                 key = (strip_chr(contig), pos, ref, a)
                 out[key] = max(out.get(key, 0), n)
+    if n_records and n_unmatched == n_records:
+        raise GenotorchError(f"{path}: none of its {n_records} records is on a contig of {reference.path} (its "
+                             f"contigs: {', '.join(sorted(unmatched)[:4])}; the reference's: "
+                             f"{', '.join(list(reference.lengths)[:4])}): check {flag}")
     return out
 
 
@@ -104,6 +115,9 @@ def evaluate(calls_vcf: str, truth_vcf: str, confident_bed: str, reference: str)
     """
     ref = Reference(reference)
     confident = IntervalIndex(read_bed(confident_bed, ref.lengths))
+    if not len(confident):
+        raise GenotorchError(f"confident BED {confident_bed} has no interval on a contig of {reference} (its "
+                             f"contigs: {', '.join(list(ref.lengths)[:4])}): check --confident")
     truth = vcf_alleles(truth_vcf, ref, confident, pass_only=False, flag="--truth")
     calls = vcf_alleles(calls_vcf, ref, confident, pass_only=True, flag="--calls")
     return {k: v.as_dict() for k, v in compare(calls, truth).items()}
@@ -133,4 +147,7 @@ def format_side_by_side(results: dict[str, dict], title: str = "") -> str:
 
 
 def write_json(result: dict, path: str | Path) -> None:
-    Path(path).write_text(json.dumps(result, indent=2) + "\n")
+    """``result`` as indented JSON, written atomically (see :func:`genotorch.io.files.atomic_write_text`)."""
+    from genotorch.io.files import atomic_write_text
+
+    atomic_write_text(path, json.dumps(result, indent=2) + "\n", "--json")

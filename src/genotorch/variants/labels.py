@@ -11,6 +11,7 @@ Contig names that differ only by a ``chr`` prefix (truth ``20``, reads ``chr20``
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 import pysam
 
@@ -23,6 +24,11 @@ from genotorch.variants.candidates import Candidate
 NO_LABEL = -1
 
 
+def _names(names, k: int = 4) -> str:
+    names = list(names)
+    return ", ".join(names[:k]) + (" ..." if len(names) > k else "") if names else "no contig"
+
+
 def open_vcf(path: str | Path, what: str, flag: str) -> pysam.VariantFile:
     path = Path(path)
     if not path.exists():
@@ -31,6 +37,26 @@ def open_vcf(path: str | Path, what: str, flag: str) -> pysam.VariantFile:
         return pysam.VariantFile(str(path))
     except (OSError, ValueError) as e:
         raise GenotorchError(f"{what} {path} cannot be read as VCF ({e}): check {flag}") from None
+
+
+def vcf_records(vf: pysam.VariantFile, path: str | Path, flag: str, *fetch):
+    """Records of ``vf`` (all, or ``vf.fetch(*fetch)``), turning htslib's parse errors into one clear line.
+
+    Raises
+    ------
+    GenotorchError
+        A record that cannot be parsed (bad POS, too few columns, ...), naming the file, the record after the last
+        good one and the flag.
+    """
+    last = None
+    try:
+        for rec in vf.fetch(*fetch) if fetch else vf:
+            last = rec
+            yield rec
+    except (OSError, ValueError) as e:
+        where = f"after {last.contig}:{last.pos}" if last is not None else "at its first record"
+        raise GenotorchError(f"{path}: a record {where} cannot be parsed ({str(e).split('[')[0].strip() or e}): "
+                             f"check {flag}") from None
 
 
 def check_vcf_matches_reference(vf: pysam.VariantFile, reference: Reference, path: Path, flag: str,
@@ -52,7 +78,7 @@ def check_vcf_matches_reference(vf: pysam.VariantFile, reference: Reference, pat
                 f"{reference.path}: {flag} was made on another reference build"
             )
     seen = bad = 0
-    for rec in vf.fetch() if vf.index is not None else vf:
+    for rec in vcf_records(vf, path, flag, *(() if vf.index is None else (None,))):
         alias = contig_alias(rec.contig, reference.lengths)
         if alias is None:
             continue
@@ -92,8 +118,29 @@ class TruthLabeler:
         if self._vf.index is None:
             raise GenotorchError(f"truth VCF {self.path} has no tabix index: run `tabix -p vcf {self.path}`")
         check_vcf_matches_reference(self._vf, reference, self.path, "--truth")
+        self.confident_path = Path(confident_bed)
         self.confident = IntervalIndex(read_bed(confident_bed, reference.lengths))
-        self._contigs = {strip_chr(c): c for c in self._vf.header.contigs}
+        self._contigs = {strip_chr(c): c for c in self._vf.index.keys()}
+
+    def check_regions(self, regions: Sequence[Interval]) -> None:
+        """The truth VCF and the confident BED must both say something about the contigs of ``regions``:
+        a truth on other contig names would label every candidate hom-ref, a BED on none would label nothing.
+
+        Raises
+        ------
+        GenotorchError
+            Naming the file, its contigs and the regions' contigs.
+        """
+        wanted = sorted({r.contig for r in regions})
+        if not any(strip_chr(c) in self._contigs for c in wanted):
+            raise GenotorchError(
+                f"truth VCF {self.path} has records on {_names(self._contigs.values())} but none on the regions' "
+                f"contig(s) {_names(wanted)}: check --truth (names may differ only by a 'chr' prefix)")
+        if not any(self.confident.overlaps(r.contig, r.start, r.end) for r in regions):
+            raise GenotorchError(
+                f"confident BED {self.confident_path} has no interval on {', '.join(r.to_region_string() for r in regions[:3])}"
+                f"{' ...' if len(regions) > 3 else ''} (it has {len(self.confident)} on the reference's contigs): "
+                f"check --confident")
 
     def truth_alleles(self, contig: str, start: int, end: int) -> dict[tuple[int, str, str], int]:
         """Normalised truth alleles -> copies, for records overlapping ``[start, end)`` of a reference contig."""
@@ -102,7 +149,7 @@ class TruthLabeler:
             return {}
         base_at = lambda i: self.reference.fetch(contig, i, i + 1)  # noqa: E731
         out: dict[tuple[int, str, str], int] = {}
-        for rec in self._vf.fetch(name, max(0, start), end):
+        for rec in vcf_records(self._vf, self.path, "--truth", name, max(0, start), end):
             sample = rec.samples[0] if len(rec.samples) else None
             copies = genotype_copies(sample.get("GT") if sample is not None else None)
             for idx, n in copies.items():

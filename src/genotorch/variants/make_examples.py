@@ -9,6 +9,7 @@ same whatever the number of workers.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,12 +21,17 @@ import genotorch
 from genotorch.encode.pileup import EncodedRead, PileupConfig, build_pileup, encode_read
 from genotorch.encode.read_events import read_events
 from genotorch.errors import GenotorchError
-from genotorch.io.alignments import ReadFilter, fetch_reads, open_alignments
+from genotorch.io.alignments import ReadFilter, fetch_reads, reference_md5_mismatches, open_alignments
 from genotorch.io.examples import ExampleWriter
 from genotorch.io.intervals import Interval, parse_regions, shard_intervals
 from genotorch.io.reference import Reference
 from genotorch.variants.candidates import Candidate, CandidateConfig, count_alleles, find_candidates
 from genotorch.variants.labels import NO_LABEL, TruthLabeler
+
+
+DEFAULT_MAX_CANDIDATES_PER_KB = 20.0
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,12 @@ class MakeExamplesConfig:
     candidates: CandidateConfig = field(default_factory=CandidateConfig)
     pileup: PileupConfig = field(default_factory=PileupConfig)
     chunk_bp: int = 20_000
+
+    def __post_init__(self):
+        if self.min_mapping_quality < 0:
+            raise GenotorchError(f"--min-mapping-quality {self.min_mapping_quality}: a phred score, give 0 or more")
+        if self.chunk_bp < 1:
+            raise GenotorchError(f"chunk_bp {self.chunk_bp}: give 1 or more")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -56,6 +68,37 @@ class ChunkResult:
     candidates: list[Candidate]
     pileups: np.ndarray
     labels: list[int]
+    covered_bp: int = 0  # reference positions of the chunk with at least one counted base
+
+
+class CandidateRateCheck:
+    """Stop a run whose candidate rate says the reference is not the one the reads were aligned to.
+
+    Real germline short-read data gives about 1-3 candidates per kb of covered reference (HG002 HiSeq X, hard
+    regions included: 1.3-2.3); a reference of the right names and lengths but other bases gives over 100. After
+    ``min_covered_bp`` covered bases the cumulative rate must stay at or below ``max_per_kb`` (0 disables).
+
+    Raises
+    ------
+    GenotorchError
+        Naming the rate, the reference and the reads, and the flag that relaxes the check.
+    """
+
+    def __init__(self, max_per_kb: float, reference: str, reads: str, min_covered_bp: int = 10_000):
+        self.max_per_kb, self.reference, self.reads, self.min_covered = max_per_kb, reference, reads, min_covered_bp
+        self.candidates = self.covered = 0
+
+    def add(self, res: "ChunkResult") -> None:
+        self.candidates += len(res.candidates)
+        self.covered += res.covered_bp
+        if self.max_per_kb <= 0 or self.covered < self.min_covered:
+            return
+        rate = 1000.0 * self.candidates / self.covered
+        if rate > self.max_per_kb:
+            raise GenotorchError(
+                f"{self.candidates:,} candidates in {self.covered:,} covered bp ({rate:.0f} per kb; real data gives "
+                f"1-3): --ref {self.reference} is probably not the reference {self.reads} was aligned to (same "
+                f"contig names and lengths, other bases). Check --ref, or raise --max-candidates-per-kb")
 
 
 @dataclass(frozen=True)
@@ -84,7 +127,8 @@ class ChunkProcessor:
         candidates = find_candidates(counts, ref_seq, lo, self.config.candidates)
         pileups = self._pileups(events, ref_seq, lo, candidates)
         labels = self.labeler.labels_for(candidates, chunk) if self.labeler else [NO_LABEL] * len(candidates)
-        return ChunkResult(chunk, candidates, pileups, labels)
+        covered = int((counts.bases.sum(axis=1) > 0).sum())
+        return ChunkResult(chunk, candidates, pileups, labels, covered)
 
     def pileups_at(self, sites: Sequence[Candidate]) -> np.ndarray:
         """Pileups for given alleles (e.g. another tool's candidates), sorted or not; shape (N, C, H, W)."""
@@ -132,8 +176,22 @@ def _reads_near(encoded: list[EncodedRead], starts: np.ndarray, max_span: int, l
 _WORKER: ChunkProcessor | None = None
 
 
+def _die_with_parent() -> None:
+    """Linux: have the kernel SIGKILL this worker when the process that started it dies (even by SIGKILL), so a
+    killed run leaves no orphan workers. Elsewhere a no-op."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):
+        pass
+
+
 def _init_worker(inputs: Inputs, config: MakeExamplesConfig) -> None:
     global _WORKER
+    _die_with_parent()
     _WORKER = ChunkProcessor(inputs, config)
 
 
@@ -174,8 +232,35 @@ def iter_chunk_results(inputs: Inputs, chunks: Sequence[Interval], config: MakeE
         for c in chunks:
             yield proc(c)
         return
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(inputs, config)) as ex:
+    ex = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(inputs, config))
+    try:
         yield from ex.map(_run_chunk, chunks)
+    except BaseException:  # an error, a signal, or the consumer gave up: drop pending chunks, do not wait
+        ex.shutdown(wait=False, cancel_futures=True)
+        raise
+    ex.shutdown(wait=True)  # workers hold inherited file handles: let them exit before the output is renamed
+
+
+def check_workers(workers: int) -> None:
+    """Raises GenotorchError unless ``workers`` >= 1."""
+    if workers < 1:
+        raise GenotorchError(f"--workers/-j {workers}: give 1 or more processes")
+
+
+def open_run(inputs: Inputs, config: MakeExamplesConfig, regions: Sequence[str] | None, shard: str | None
+             ) -> tuple[ChunkProcessor, list[Interval], list[Interval]]:
+    """Validate every input before any work: the processor of this process, the regions and this shard's chunks.
+    The reference is checked against the reads' header MD5s (M5) on the regions' contigs when the header has
+    them; a mismatch is logged (a masked reference differs too), and :class:`CandidateRateCheck` stops the run if
+    the bases really differ."""
+    probe = ChunkProcessor(inputs, config)
+    region_list = resolve_regions(probe.reference, regions)
+    chunks = plan_chunks(region_list, config, parse_shard(shard))
+    bad = reference_md5_mismatches(probe.alignments, probe.reference, {r.contig for r in region_list})
+    if bad:
+        logger.warning(f"warning: {', '.join(bad)} in {inputs.reference} differ from the M5 in {inputs.reads}'s "
+                       f"header: expected for a masked reference, otherwise --ref is not the reads' reference")
+    return probe, region_list, chunks
 
 
 def resolve_regions(reference: Reference, specs: Sequence[str] | None) -> list[Interval]:
@@ -209,7 +294,8 @@ def example_info(config: MakeExamplesConfig, inputs: Inputs, regions: Sequence[I
 
 def make_examples(inputs: Inputs, output: str | Path, config: MakeExamplesConfig | None = None,
                   regions: Sequence[str] | None = None, shard: str | None = None, workers: int = 1,
-                  progress: Callable[[int, int, int], None] | None = None) -> dict:
+                  progress: Callable[[int, int, int], None] | None = None,
+                  max_candidates_per_kb: float = DEFAULT_MAX_CANDIDATES_PER_KB) -> dict:
     """Run make-examples and write one HDF5 example file (plus its example_info.json).
 
     Parameters
@@ -220,6 +306,7 @@ def make_examples(inputs: Inputs, output: str | Path, config: MakeExamplesConfig
     shard: ``"i/n"`` to process only shard i of n
     workers: processes for this shard
     progress: called as ``progress(done_chunks, total_chunks, n_examples)``
+    max_candidates_per_kb: stop when the candidate rate says the reference is wrong (:class:`CandidateRateCheck`)
 
     Returns
     -------
@@ -235,13 +322,16 @@ def make_examples(inputs: Inputs, output: str | Path, config: MakeExamplesConfig
     config = config or MakeExamplesConfig()
     if inputs.truth and not inputs.confident:
         raise GenotorchError("--truth needs --confident (the BED of confident regions)")
-    probe = ChunkProcessor(inputs, config)  # validates every input before any work
-    region_list = resolve_regions(probe.reference, regions)
-    chunks = plan_chunks(region_list, config, parse_shard(shard))
+    check_workers(workers)
+    probe, region_list, chunks = open_run(inputs, config, regions, shard)
+    if probe.labeler:
+        probe.labeler.check_regions(region_list)
     info = example_info(config, inputs, region_list, sample_name(probe.alignments))
     info["shard"] = shard or "0/1"
+    rate = CandidateRateCheck(max_candidates_per_kb, inputs.reference, inputs.reads)
     with ExampleWriter(output, info) as writer:
         for k, res in enumerate(iter_chunk_results(inputs, chunks, config, workers, probe), 1):
+            rate.add(res)
             writer.append(res.pileups, res.labels, res.candidates)
             if progress:
                 progress(k, len(chunks), writer.n)
