@@ -52,3 +52,40 @@ def model(train_examples, tmp_path_factory):
     from genotorch.train.run import train
 
     return train(tiny_config(tmp_path_factory.mktemp("run"), train_examples), progress_bar=False)
+
+
+@pytest.fixture(scope="session")
+def seq_model(tmp_path_factory):
+    """A few steps of a small sequence CNN on 60 random 30-bp sequences (checkpoint path)."""
+    import numpy as np
+
+    from genotorch.config import load_train_config
+    from genotorch.train.run import train
+
+    d = tmp_path_factory.mktemp("seqmodel")
+    rng = np.random.default_rng(0)
+    rows = "".join(f"{''.join(rng.choice(list('ACGT'), 30))},{i % 2}\n" for i in range(60))
+    (d / "train.csv").write_text("sequence,label\n" + rows)
+    (d / "s.yaml").write_text(f"task: sequence\noutput_dir: {d / 'run'}\ndata: {{train: [{d / 'train.csv'}], "
+                              "batch_size: 16}\nmodel: {name: small_cnn, params: {filters: 8}}\n"
+                              "trainer: {max_epochs: 1, early_stopping_patience: 0}\n")
+    return train(load_train_config(d / "s.yaml"), progress_bar=False).last_checkpoint
+
+
+@pytest.fixture(scope="session")
+def image_model(tmp_path_factory):
+    """A few steps of a tiny image CNN on 12 drawn charts (checkpoint path)."""
+    from builders import write_chart
+
+    from genotorch.config import load_train_config
+    from genotorch.train.run import train
+
+    d = tmp_path_factory.mktemp("imagemodel")
+    for i in range(6):
+        write_chart(d / "charts" / "flat" / f"f{i}.png", "flat", seed=i)
+        write_chart(d / "charts" / "step" / f"s{i}.png", "step", seed=i)
+    (d / "i.yaml").write_text(f"task: image\noutput_dir: {d / 'run'}\ndata: {{root: {d / 'charts'}, image_size: "
+                              "[32, 48], batch_size: 4, val_fraction: 0.2, test_fraction: 0.2}\n"
+                              "model: {name: resnet18, params: {width: 0.125}}\n"
+                              "trainer: {max_epochs: 1, early_stopping_patience: 0}\n")
+    return train(load_train_config(d / "i.yaml"), progress_bar=False).last_checkpoint

@@ -26,7 +26,11 @@ class _ConsoleHandler(logging.Handler):
 
 
 def setup_logging(level: int = logging.INFO) -> None:
-    """Route genotorch's library logs to stderr once (library code logs; only the CLI prints)."""
+    """Route genotorch's library logs to stderr once (library code logs; only the CLI prints). htslib's own
+    stderr messages are silenced: genotorch turns its failures into one line that names the file and flag."""
+    import pysam
+
+    pysam.set_verbosity(0)
     log = logging.getLogger("genotorch")
     if not any(isinstance(h, _ConsoleHandler) for h in log.handlers):
         log.addHandler(_ConsoleHandler())

@@ -38,7 +38,7 @@ def make_examples_cmd(
     min_count: int = typer.Option(2, help="Min reads supporting an alt allele."),
     seed: int = typer.Option(2101079370, help="Seed of the read downsampling above H-5 reads."),
     channels: str = typer.Option(",".join(DEFAULT_CHANNEL_NAMES), help="Comma-separated pileup channels, in order."),
-    max_candidates_per_kb: float = typer.Option(20.0, help=RATE_HELP),
+    max_candidates_per_kb: float = typer.Option(100.0, help=RATE_HELP),
 ):
     """Find candidate variants and write their pileup tensors (and genotype labels) to HDF5."""
     from genotorch.encode.pileup import PileupConfig
@@ -73,7 +73,7 @@ def call_cmd(
     examples: Optional[Path] = typer.Option(None, "--examples", help="Call from a make-examples HDF5 file instead of --reads."),
     workers: int = typer.Option(1, "--workers", "-j", help="Processes making pileups."),
     min_qual: float = typer.Option(1.0, help="Non-reference calls with QUAL below this get FILTER LowQual."),
-    max_candidates_per_kb: float = typer.Option(20.0, help=RATE_HELP),
+    max_candidates_per_kb: float = typer.Option(100.0, help=RATE_HELP),
 ):
     """Call variants: candidates -> pileups -> model -> bgzipped, indexed VCF (GT:GQ:DP:AD:VAF:PL).
 

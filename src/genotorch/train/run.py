@@ -106,8 +106,8 @@ def _check_resumable(ckpt: dict, meta: dict, path: str) -> None:
                              f"with --init-from {path}")
 
 
-def _prepare_output_dir(out: Path, cfg: TrainConfig, resume: bool, overwrite: bool) -> bool:
-    """Create ``out`` or check that it may be written; returns True when this run created it.
+def _prepare_output_dir(out: Path, cfg: TrainConfig, resume: bool, overwrite: bool) -> None:
+    """Create ``out`` or check that it may be written.
 
     Raises
     ------
@@ -129,7 +129,6 @@ def _prepare_output_dir(out: Path, cfg: TrainConfig, resume: bool, overwrite: bo
                                  f"--output-dir")
         elif old_cfg.exists():
             logger.info(f"output_dir {out} holds a run of the same config: its outputs are replaced")
-    created = not out.exists()
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / f".write-test-{id(out)}"
@@ -137,7 +136,6 @@ def _prepare_output_dir(out: Path, cfg: TrainConfig, resume: bool, overwrite: bo
         probe.unlink()
     except OSError as e:
         raise GenotorchError(f"output_dir {out} cannot be written ({e.strerror}): choose another --output-dir") from None
-    return created
 
 
 def _old_metrics(out: Path, before_step: int) -> tuple[list[str], list[dict]]:
@@ -184,8 +182,19 @@ def train(cfg: TrainConfig, resume: str | None = None, init_from: str | None = N
     if resume and init_from:
         raise GenotorchError("--resume and --init-from exclude each other: resume continues a run, init-from starts one")
     resume_ckpt = read_checkpoint(resume, "--resume") if resume else None
-    L.seed_everything(cfg.seed, workers=True, verbose=False)
     out = Path(cfg.output_dir)
+    existed = out.exists()
+    try:
+        return _checked_fit(cfg, out, resume, resume_ckpt, init_from, progress_bar, overwrite)
+    except BaseException:
+        if not existed and not any((out / "checkpoints").glob("*.ckpt")):
+            shutil.rmtree(out, ignore_errors=True)  # e.g. the image task's split.csv, written while reading data
+        raise
+
+
+def _checked_fit(cfg: TrainConfig, out: Path, resume: str | None, resume_ckpt: dict | None, init_from: str | None,
+                 progress_bar: bool, overwrite: bool) -> TrainResult:
+    L.seed_everything(cfg.seed, workers=True, verbose=False)
     d = cfg.data
     dm, classes = _data_module(cfg, out)
     train_dl = train_loader(dm.train_set, dm.train_labels, d.batch_size, d.num_workers, d.balance, cfg.seed,
@@ -205,16 +214,11 @@ def train(cfg: TrainConfig, resume: str | None = None, init_from: str | None = N
         loaded, skipped = load_matching_weights(module.model, init_from, meta)
         logger.info(f"[init-from] {init_from}: loaded {len(loaded)} tensors, kept {len(skipped)} fresh: {skipped[:6]}")
     carried = _old_metrics(out, int(resume_ckpt.get("global_step", 0))) if resume_ckpt else ([], [])
-    created = _prepare_output_dir(out, cfg, bool(resume), overwrite)
-    try:
-        if cfg.task == "sequence":
-            (out / "leakage.json").write_text(json.dumps(dm.report, indent=2) + "\n")
-        dump_yaml(cfg.to_dict(), out / "config.yaml")
-        return _fit(cfg, out, module, dm, train_dl, val_dl, resume, progress_bar, carried)
-    except BaseException:
-        if created and not any((out / "checkpoints").glob("*.ckpt")):
-            shutil.rmtree(out, ignore_errors=True)
-        raise
+    _prepare_output_dir(out, cfg, bool(resume), overwrite)
+    if cfg.task == "sequence":
+        (out / "leakage.json").write_text(json.dumps(dm.report, indent=2) + "\n")
+    dump_yaml(cfg.to_dict(), out / "config.yaml")
+    return _fit(cfg, out, module, dm, train_dl, val_dl, resume, progress_bar, carried)
 
 
 def _fit(cfg: TrainConfig, out: Path, module: Classifier, dm, train_dl, val_dl, resume: str | None,

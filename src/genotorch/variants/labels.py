@@ -53,10 +53,10 @@ def vcf_records(vf: pysam.VariantFile, path: str | Path, flag: str, *fetch):
         for rec in vf.fetch(*fetch) if fetch else vf:
             last = rec
             yield rec
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError):
         where = f"after {last.contig}:{last.pos}" if last is not None else "at its first record"
-        raise GenotorchError(f"{path}: a record {where} cannot be parsed ({str(e).split('[')[0].strip() or e}): "
-                             f"check {flag}") from None
+        raise GenotorchError(f"{path}: the record {where} cannot be parsed (a POS that is not a number, too few "
+                             f"columns, ...): fix it or check {flag}") from None
 
 
 def check_vcf_matches_reference(vf: pysam.VariantFile, reference: Reference, path: Path, flag: str,

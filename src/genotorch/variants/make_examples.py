@@ -29,7 +29,7 @@ from genotorch.variants.candidates import Candidate, CandidateConfig, count_alle
 from genotorch.variants.labels import NO_LABEL, TruthLabeler
 
 
-DEFAULT_MAX_CANDIDATES_PER_KB = 20.0
+DEFAULT_MAX_CANDIDATES_PER_KB = 100.0
 
 logger = logging.getLogger(__name__)
 
@@ -74,9 +74,10 @@ class ChunkResult:
 class CandidateRateCheck:
     """Stop a run whose candidate rate says the reference is not the one the reads were aligned to.
 
-    Real germline short-read data gives about 1-3 candidates per kb of covered reference (HG002 HiSeq X, hard
-    regions included: 1.3-2.3); a reference of the right names and lengths but other bases gives over 100. After
-    ``min_covered_bp`` covered bases the cumulative rate must stay at or below ``max_per_kb`` (0 disables).
+    Real germline data gives about 1-3 candidates per kb of covered reference (HG002 HiSeq X, hard regions
+    included: 1.3-2.3); a reference of the right names and lengths but other bases gives several hundred (most
+    covered positions differ). After ``min_covered_bp`` covered bases the cumulative rate must stay at or below
+    ``max_per_kb`` (default 100; 0 disables).
 
     Raises
     ------
@@ -84,7 +85,7 @@ class CandidateRateCheck:
         Naming the rate, the reference and the reads, and the flag that relaxes the check.
     """
 
-    def __init__(self, max_per_kb: float, reference: str, reads: str, min_covered_bp: int = 10_000):
+    def __init__(self, max_per_kb: float, reference: str, reads: str, min_covered_bp: int = 1_000):
         self.max_per_kb, self.reference, self.reads, self.min_covered = max_per_kb, reference, reads, min_covered_bp
         self.candidates = self.covered = 0
 
