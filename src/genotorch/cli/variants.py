@@ -108,13 +108,28 @@ def evaluate_cmd(
     confident: Path = typer.Option(..., "--confident", help="Confident-regions BED; only variants inside count."),
     ref: Path = typer.Option(..., "--ref", help="Reference FASTA (for normalisation)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the counts and metrics as JSON."),
+    errors: Optional[Path] = typer.Option(None, "--errors", help="Write every FP, FN and genotype error as TSV: type, "
+                                          "genotypes, FILTER/QUAL/GQ/DP/VAF of the call (or 'no candidate'), "
+                                          "homopolymer/STR context; a summary by kind is printed."),
+    plots: Optional[Path] = typer.Option(None, "--plots", help="Folder for calibration.png: GQ against the observed "
+                                         "genotype error rate of every call record (PASS and RefCall)."),
 ):
     """TP/FP/FN, precision, recall, F1 for SNPs and indels, counted as hap.py does (alleles normalised, right allele
     with wrong genotype = FP + FN, only PASS calls, only confident regions)."""
     from genotorch.variants.evaluate import evaluate, format_table, write_json
 
-    result = evaluate(str(calls), str(truth), str(confident), str(ref))
+    result = evaluate(str(calls), str(truth), str(confident), str(ref), str(errors) if errors else None,
+                      str(plots) if plots else None)
     console.print(format_table(result, f"{calls} vs {truth}"), highlight=False)
+    if errors:
+        console.print(f"errors by kind ({errors}):", highlight=False)
+        for kind, n in result["errors"].items():
+            console.print(f"  {n:5d}  {kind}", highlight=False)
+    if plots:
+        from genotorch.variants.error_report import format_reliability
+
+        console.print(f"GQ calibration ({plots}/calibration.png):\n{format_reliability(result['gq_calibration'])}",
+                      highlight=False)
     if json_out:
         write_json(result, json_out)
     return result

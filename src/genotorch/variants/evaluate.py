@@ -105,8 +105,14 @@ def compare(calls: dict[AlleleKey, int], truth: dict[AlleleKey, int]) -> dict[st
     return res
 
 
-def evaluate(calls_vcf: str, truth_vcf: str, confident_bed: str, reference: str) -> dict:
+def evaluate(calls_vcf: str, truth_vcf: str, confident_bed: str, reference: str, errors: str | None = None,
+             plots: str | None = None) -> dict:
     """Counts and metrics per type: ``{"SNP": {...}, "INDEL": {...}}``.
+
+    With ``errors`` (a TSV path), every FP, FN and genotype error is written there with its kind and context, and
+    ``result["errors"]`` counts them by kind; with ``plots`` (a folder), ``calibration.png`` shows the calls' GQ
+    against their observed genotype error rate and ``result["gq_calibration"]`` holds the table
+    (:mod:`genotorch.variants.error_report`).
 
     Raises
     ------
@@ -120,7 +126,20 @@ def evaluate(calls_vcf: str, truth_vcf: str, confident_bed: str, reference: str)
                              f"contigs: {', '.join(list(ref.lengths)[:4])}): check --confident")
     truth = vcf_alleles(truth_vcf, ref, confident, pass_only=False, flag="--truth")
     calls = vcf_alleles(calls_vcf, ref, confident, pass_only=True, flag="--calls")
-    return {k: v.as_dict() for k, v in compare(calls, truth).items()}
+    result: dict = {k: v.as_dict() for k, v in compare(calls, truth).items()}
+    if errors or plots:
+        from genotorch.variants import error_report as er
+
+        sites, records = er.read_call_sites(calls_vcf, ref, confident)
+        if errors:
+            rows = er.error_rows(calls, truth, sites, ref)
+            er.write_error_tsv(rows, errors)
+            result["errors"] = er.summarize_errors(rows)
+        if plots:
+            table = er.gq_reliability(records, truth)
+            er.plot_reliability(table, Path(plots) / "calibration.png", f"{Path(calls_vcf).name} vs truth")
+            result["gq_calibration"] = table
+    return result
 
 
 def format_table(result: dict, title: str = "") -> str:
