@@ -375,8 +375,8 @@ def test_train_refuses_a_folder_holding_another_config(bad, tmp_path):
 
 
 def test_help_states_the_contig_rule():
-    code, msg = run("make-examples", "--help")
-    assert code == 0 and "chr' prefix" in " ".join(msg.split())
+    res = runner.invoke(app, ["make-examples", "--help"], env={"COLUMNS": "300"})
+    assert res.exit_code == 0 and "chr' prefix" in " ".join(res.output.split())
 
 
 def _children(pid):

@@ -39,11 +39,15 @@ def make_examples_cmd(
     seed: int = typer.Option(2101079370, help="Seed of the read downsampling above H-5 reads."),
     channels: str = typer.Option(",".join(DEFAULT_CHANNEL_NAMES), help="Comma-separated pileup channels, in order."),
     max_candidates_per_kb: float = typer.Option(100.0, help=RATE_HELP),
+    realign: bool = typer.Option(True, "--realign/--no-realign", help="Haplotype-aware local realignment of the reads "
+                                 "around indels and soft clips before counting alleles and drawing pileups "
+                                 "(DeepVariant's realigner; for short reads)."),
 ):
     """Find candidate variants and write their pileup tensors (and genotype labels) to HDF5."""
     from genotorch.encode.pileup import PileupConfig
     from genotorch.variants.candidates import CandidateConfig
     from genotorch.variants.make_examples import Inputs, MakeExamplesConfig, make_examples
+    from genotorch.variants.realign import RealignConfig
 
     cfg = MakeExamplesConfig(
         min_mapping_quality=min_mapping_quality,
@@ -52,6 +56,7 @@ def make_examples_cmd(
                                    min_fraction_indels=min_fraction_indels),
         pileup=PileupConfig(height=height, width=width, min_base_quality=min_base_quality, seed=seed,
                             channels=tuple(c.strip() for c in channels.split(",") if c.strip())),
+        realign=RealignConfig(enabled=realign),
     )
     inputs = Inputs(str(ref), str(reads), str(truth) if truth else None, str(confident) if confident else None)
     t0 = time.perf_counter()

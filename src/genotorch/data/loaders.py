@@ -51,7 +51,8 @@ class EpochSampler(Sampler):
 
     def __init__(self, n: int, seed: int, weights: np.ndarray | None = None):
         self.n, self.seed = int(n), int(seed)
-        self.p = None if weights is None else np.asarray(weights, np.float64) / float(np.sum(weights))
+        w = None if weights is None else np.asarray(weights, np.float64)
+        self.p = None if w is None else w / w.sum()
         self.epoch = 0
         self._skip = 0
 

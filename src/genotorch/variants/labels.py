@@ -1,8 +1,10 @@
 """Genotype labels for candidates from a truth VCF and its confident regions (GIAB style).
 
-Label of a candidate allele = copies of that allele in the truth genotype: 0 = hom-ref, 1 = het, 2 = hom-alt.
-Alleles are compared after normalisation (:func:`genotorch.variants.alleles.normalize_allele`), truth records are
-split into their alt alleles, so ``1/2`` gives label 1 to each of its two alleles.
+Label of a candidate allele = the number of the sample's haplotypes that carry it: 0 = hom-ref, 1 = het,
+2 = hom-alt. Candidates and truth are compared as haplotype sequences (:mod:`genotorch.variants.haplotype_labels`,
+after DeepVariant's haplotype labeler), so one change written two ways gets its true genotype, and ``1/2`` gives
+label 1 to each of its two alleles (2 to the pair). Clusters too large to search fall back to matching normalised
+alleles (:func:`genotorch.variants.alleles.normalize_allele`).
 Candidates whose REF span is not inside the confident regions get no label (-1) and are not used for training.
 
 Contig names that differ only by a ``chr`` prefix (truth ``20``, reads ``chr20``) are matched.
@@ -10,6 +12,7 @@ Contig names that differ only by a ``chr`` prefix (truth ``20``, reads ``chr20``
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Sequence
 
@@ -18,8 +21,8 @@ import pysam
 from genotorch.errors import GenotorchError
 from genotorch.io.intervals import Interval, IntervalIndex, contig_alias, read_bed, strip_chr
 from genotorch.io.reference import Reference
-from genotorch.variants.alleles import genotype_copies, normalize_allele
 from genotorch.variants.candidates import Candidate
+from genotorch.variants.haplotype_labels import TruthVariant, haplotype_masks, mask_label
 
 NO_LABEL = -1
 
@@ -142,31 +145,33 @@ class TruthLabeler:
                 f"{' ...' if len(regions) > 3 else ''} (it has {len(self.confident)} on the reference's contigs): "
                 f"check --confident")
 
-    def truth_alleles(self, contig: str, start: int, end: int) -> dict[tuple[int, str, str], int]:
-        """Normalised truth alleles -> copies, for records overlapping ``[start, end)`` of a reference contig."""
+    def truth_variants(self, contig: str, start: int, end: int) -> list[TruthVariant]:
+        """Truth records overlapping ``[start, end)`` with a non-reference diploid genotype, as
+        :class:`TruthVariant` (symbolic alleles kept for the caller to skip)."""
         name = self._contigs.get(strip_chr(contig))
         if name is None:
-            return {}
-        base_at = lambda i: self.reference.fetch(contig, i, i + 1)  # noqa: E731
-        out: dict[tuple[int, str, str], int] = {}
+            return []
+        out = []
         for rec in vcf_records(self._vf, self.path, "--truth", name, max(0, start), end):
             sample = rec.samples[0] if len(rec.samples) else None
-            copies = genotype_copies(sample.get("GT") if sample is not None else None)
-            for idx, n in copies.items():
-                alt = rec.alleles[idx]
-                if alt.startswith("<") or alt == "*":
-                    continue
-                out[normalize_allele(rec.start, rec.ref, alt, base_at)] = n
+            gt = tuple(a or 0 for a in (sample.get("GT") or ())) if sample is not None else ()
+            if len(gt) == 1:
+                gt = (gt[0], gt[0])  # haploid call (e.g. chrX in a male): both copies
+            if len(gt) != 2 or gt == (0, 0):
+                continue
+            out.append(TruthVariant(rec.start, tuple(a.upper() for a in rec.alleles), (gt[0], gt[1]),
+                                    bool(sample.phased)))
         return out
 
-    def labels_for(self, candidates: list[Candidate], chunk: Interval, pad: int = 200) -> list[int]:
-        """Labels for the candidates of one chunk (truth fetched once for the chunk +/- ``pad`` bp)."""
-        truth = self.truth_alleles(chunk.contig, chunk.start - pad, chunk.end + pad)
-        base_at = lambda i: self.reference.fetch(chunk.contig, i, i + 1)  # noqa: E731
-        out = []
-        for c in candidates:
-            if not self.confident.contains(c.contig, c.pos, c.end):
-                out.append(NO_LABEL)
-                continue
-            out.append(truth.get(normalize_allele(c.pos, c.ref, c.alt, base_at), 0))
-        return out
+    def masks_for(self, candidates: Sequence[Candidate], chunk: Interval, pad: int = 200) -> list[int]:
+        """Haplotype masks (0-3, see :mod:`genotorch.variants.haplotype_labels`) of the candidates of one chunk,
+        -1 outside the confident regions; truth fetched once for the chunk +/- ``pad`` bp."""
+        truth = self.truth_variants(chunk.contig, chunk.start - pad, chunk.end + pad)
+        fetch = functools.partial(self.reference.fetch, chunk.contig)
+        masks = haplotype_masks([(c.pos, c.ref, c.alt) for c in candidates], truth, fetch)
+        return [m if self.confident.contains(c.contig, c.pos, c.end) else NO_LABEL
+                for c, m in zip(candidates, masks)]
+
+    def labels_for(self, candidates: Sequence[Candidate], chunk: Interval, pad: int = 200) -> list[int]:
+        """Genotype labels (copies of each candidate allele: 0, 1, 2; -1 outside the confident regions)."""
+        return [m if m == NO_LABEL else mask_label(m) for m in self.masks_for(candidates, chunk, pad)]

@@ -9,6 +9,7 @@ same whatever the number of workers.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from genotorch.io.intervals import Interval, parse_regions, shard_intervals
 from genotorch.io.reference import Reference
 from genotorch.variants.candidates import Candidate, CandidateConfig, count_alleles, find_candidates
 from genotorch.variants.labels import NO_LABEL, TruthLabeler
+from genotorch.variants.realign import RealignConfig, realign_reads
 
 
 DEFAULT_MAX_CANDIDATES_PER_KB = 100.0
@@ -42,6 +44,7 @@ class MakeExamplesConfig:
     candidates: CandidateConfig = field(default_factory=CandidateConfig)
     pileup: PileupConfig = field(default_factory=PileupConfig)
     chunk_bp: int = 20_000
+    realign: RealignConfig = field(default_factory=RealignConfig)
 
     def __post_init__(self):
         if self.min_mapping_quality < 0:
@@ -59,7 +62,8 @@ class MakeExamplesConfig:
         p = dict(d.pop("pileup", {}))
         if "channels" in p:
             p["channels"] = tuple(p["channels"])
-        return cls(candidates=cand, pileup=PileupConfig(**p), **d)
+        realign = RealignConfig.from_dict(d.pop("realign", None))  # saved before realignment existed: off
+        return cls(candidates=cand, pileup=PileupConfig(**p), realign=realign, **d)
 
 
 @dataclass
@@ -141,15 +145,19 @@ class ChunkProcessor:
         return out
 
     def _load(self, chunk: Interval):
-        """Filtered reads near the chunk (as ReadEvents) and the reference covering them and every window."""
+        """Filtered reads near the chunk (as ReadEvents, realigned when the config says so) and the reference
+        covering them and every pileup window."""
         cfg = self.config
         half = cfg.pileup.width // 2
         buf = cfg.pileup.read_overlap_buffer_bp
         reads = list(fetch_reads(self.alignments, chunk.contig, chunk.start - buf,
                                  chunk.end + buf + cfg.candidates.max_indel_length, self.read_filter))
         events = [read_events(r) for r in reads if r.query_sequence]
-        lo = min([chunk.start - half] + [r.reference_start for r in reads]) - 1
-        hi = max([chunk.end + half + cfg.candidates.max_indel_length] + [r.reference_end for r in reads]) + 1
+        if cfg.realign.enabled:
+            fetch = functools.partial(self.reference.fetch, chunk.contig)
+            events, _ = realign_reads(events, fetch, chunk.start - half, chunk.end + half, cfg.realign)
+        lo = min([chunk.start - half] + [ev.read.reference_start for ev in events]) - 1
+        hi = max([chunk.end + half + cfg.candidates.max_indel_length] + [ev.read.reference_end for ev in events]) + 1
         return events, self.reference.fetch(chunk.contig, lo, hi), lo
 
     def _pileups(self, events, ref_seq: str, lo: int, candidates: Sequence[Candidate]) -> np.ndarray:
