@@ -50,17 +50,29 @@ def test_postprocess_filters_and_fields():
 
 
 def test_two_alts_become_one_multiallelic_record():
-    cands = [c(10, "AT", "A", ac=12), c(10, "A", "G", ac=14)]
-    probs = np.array([[0.02, 0.96, 0.02], [0.01, 0.97, 0.02]])
+    # DeepVariant's scheme: an example per alt and one for the pair; the pair says both haplotypes carry an alt
+    cands = [c(10, "AT", "A", ac=12), c(10, "A", "G", ac=14), c(10, "AT", "A,GT", ac=26)]
+    probs = np.array([[0.02, 0.96, 0.02], [0.01, 0.97, 0.02], [0.001, 0.02, 0.979]])
     (rec,) = postprocess(cands, probs)
-    assert (rec.ref, rec.alts, rec.gt) == ("AT", ["GT", "A"], (1, 2))  # REF the longer one, SNV padded to it
-    assert rec.ad == [15, 14, 12] and len(rec.pl) == 6
+    assert (rec.ref, rec.alts, rec.gt) == ("AT", ["A", "GT"], (1, 2))  # REF the longer one, SNV padded to it
+    assert rec.ad == [15, 12, 14] and len(rec.pl) == 6 and rec.pl[4] == 0
+    # P(1/2) = the pair's P(both) = 0.979; GQ = -10 log10(1 - 0.979 / sum of the six minima)
+    total = 0.001 + 0.02 + 0.02 + 0.02 + 0.979 + 0.02
+    assert rec.gq == round(-10 * math.log10(1 - 0.979 / total))
 
 
-def test_two_alts_one_likely_gives_biallelic():
-    cands = [c(10, "A", "C"), c(10, "A", "G")]
-    (rec,) = postprocess(cands, np.array([[0.97, 0.02, 0.01], [0.01, 0.01, 0.98]]))
-    assert (rec.alts, rec.gt) == (["G"], (1, 1))
+def test_genotype_order_is_vcf_order():
+    from genotorch.variants.postprocess import genotype_order
+
+    assert genotype_order(3) == [(0, 0), (0, 1), (1, 1), (0, 2), (1, 2), (2, 2)]
+
+
+def test_low_qual_alt_is_dropped_before_merging():
+    # C has QUAL 0.1 on its own: dropped (DeepVariant's multi-allelic QUAL filter), the site is G/G
+    cands = [c(10, "A", "C"), c(10, "A", "G"), c(10, "A", "C,G")]
+    probs = np.array([[0.97, 0.02, 0.01], [0.01, 0.01, 0.98], [0.01, 0.01, 0.98]])
+    (rec,) = postprocess(cands, probs)
+    assert (rec.alts, rec.gt, rec.filter) == (["G"], (1, 1), "PASS")
 
 
 def test_postprocess_rejects_wrong_shape():

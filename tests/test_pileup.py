@@ -16,7 +16,7 @@ CH = {c: k for k, c in enumerate(CFG.channels)}
 def pileup(reads, pos, ref, alt, cfg=CFG):
     enc = [encode_read(read_events(r), REF, 0, cfg) for r in reads]
     half = cfg.width // 2
-    return build_pileup(enc, CONTIG, pos, ref, alt, REF[pos - half : pos + half + 1], cfg)
+    return build_pileup(enc, CONTIG, pos, [(ref, alt)], REF[pos - half : pos + half + 1], cfg)
 
 
 def test_snv_read_every_channel():

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import numpy as np
 
@@ -220,17 +221,19 @@ def select_reads(reads: list[EncodedRead], contig: str, pos: int, end: int, conf
 
 
 def build_pileup(
-    reads: list[EncodedRead], contig: str, pos: int, ref: str, alt: str, ref_window: str, config: PileupConfig
+    reads: list[EncodedRead], contig: str, pos: int, alleles: Sequence[tuple[str, str]], ref_window: str,
+    config: PileupConfig
 ) -> np.ndarray:
-    """The pileup tensor of one candidate allele.
+    """The pileup tensor of one candidate allele, or of a set of alt alleles at one position (DeepVariant's
+    multi-allelic examples: a read supports the example when it carries any of them).
 
     Parameters
     ----------
     reads: encoded reads near the site (any order; see :func:`select_reads`)
     pos: int
-        0-based position of the candidate's first REF base; drawn at column ``W // 2``.
-    ref, alt: str
-        The candidate's alleles in VCF convention.
+        0-based position of the candidates' first REF base; drawn at column ``W // 2``.
+    alleles: sequence of (ref, alt)
+        The alleles in VCF convention, each in its own minimal form.
     ref_window: str
         Reference bases of ``[pos - W // 2, pos + W // 2 + 1)``, upper case, length ``W``.
 
@@ -246,13 +249,15 @@ def build_pileup(
     image[:, :rb, :] = reference_rows(ref_window, config)
     win_start = pos - half
     plane_index = {"read_base": 0, "base_quality": 1, "base_differs_from_ref": 2}
-    for row, r in enumerate(select_reads(reads, contig, pos, pos + len(ref), config), start=rb):
+    end = pos + max(len(ref) for ref, _ in alleles)
+    for row, r in enumerate(select_reads(reads, contig, pos, end, config), start=rb):
         a, b = max(win_start, r.start), min(win_start + w, r.end)
         if a >= b:
             continue
         src, dst = slice(a - r.start, b - r.start), slice(a - win_start, b - win_start)
         mask = r.drawn[src]
-        supports = SUPPORTS_ALT if read_allele_at(r.events, pos, ref, alt) else SUPPORTS_OTHER
+        carries = any(read_allele_at(r.events, pos, ref, alt) for ref, alt in alleles)
+        supports = SUPPORTS_ALT if carries else SUPPORTS_OTHER
         for k, ch in enumerate(config.channels):
             if ch in plane_index:
                 image[k, row, dst] = r.planes[plane_index[ch], src]

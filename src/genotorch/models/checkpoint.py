@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from genotorch.errors import GenotorchError
+from genotorch.models.calibration import TemperatureScaled
 from genotorch.models.registry import build_model
 
 
@@ -95,6 +96,9 @@ def load_classifier(path: str | Path, map_location: str = "cpu", flag: str = "--
         raise GenotorchError(f"{path}: its weights do not fit its own model settings ({type(e).__name__}): "
                              f"the file is damaged; check {flag}") from None
     model.eval()
+    temperature = (meta.get("calibration") or {}).get("temperature")
+    if temperature:
+        model = TemperatureScaled(model, temperature)
     return model, meta
 
 
@@ -114,6 +118,8 @@ def load_matching_weights(model: nn.Module, path: str | Path, meta: dict | None 
         The checkpoint's input differs as above, or it shares no tensor with ``model``.
     """
     other, other_meta = load_classifier(path, flag="--init-from")
+    if isinstance(other, TemperatureScaled):
+        other = other.model
     if meta is not None:
         a, b = other_meta["example_info"], meta["example_info"]
         if (a.get("kind"), a.get("channels")) != (b.get("kind"), b.get("channels")):

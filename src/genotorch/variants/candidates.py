@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable
+from itertools import combinations
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -166,3 +167,39 @@ def _candidate(counts: AlleleCounts, pos: int, ref: str, alt: str, n: int, ref_c
     d = int(counts.bases[i].sum())
     ref_n = max(0, int(counts.bases[i, ref_code]) - indel_reads_at.get(pos, 0))
     return Candidate(counts.contig, pos, ref, alt, max(d, n), ref_n, n)
+
+
+@dataclass(frozen=True)
+class Example:
+    """One example to draw: ``members`` are the candidate alleles whose support it shows (one, or a pair at a
+    multi-allelic site); ``row`` is its line in the examples' variant table (REF the longest REF of the site, the
+    members' ALTs padded to it and joined by commas, depth the site's, ``alt_count`` the members' sum)."""
+
+    row: Candidate
+    members: tuple[Candidate, ...]
+
+
+def plan_examples(candidates: Sequence[Candidate], max_alts: int = 5) -> list[Example]:
+    """Examples of candidates sorted by position (DeepVariant's multi-allelic scheme): one per candidate allele,
+    and at a site with several alt alleles one more per pair of them, so that postprocessing can tell ``1/2``
+    from ``0/1`` and ``0/2``. Beyond ``max_alts`` alleles at one position the best supported are kept."""
+    out: list[Example] = []
+    i = 0
+    while i < len(candidates):
+        j = i
+        while j < len(candidates) and candidates[j].pos == candidates[i].pos and \
+                candidates[j].contig == candidates[i].contig:
+            j += 1
+        site = list(candidates[i:j])
+        if len(site) > max_alts:
+            best = sorted(site, key=lambda c: -c.alt_count)[:max_alts]
+            site = [c for c in site if c in best]
+        ref = max((c.ref for c in site), key=len)
+        sets = [(c,) for c in site] + (list(combinations(site, 2)) if len(site) > 1 else [])
+        for members in sets:
+            alt = ",".join(c.alt + ref[len(c.ref):] for c in members)
+            row = Candidate(site[0].contig, site[0].pos, ref, alt, max(c.depth for c in site),
+                            min(c.ref_count for c in site), sum(c.alt_count for c in members))
+            out.append(Example(row, tuple(members)))
+        i = j
+    return out

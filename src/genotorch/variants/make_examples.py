@@ -26,7 +26,10 @@ from genotorch.io.alignments import ReadFilter, fetch_reads, reference_md5_misma
 from genotorch.io.examples import ExampleWriter
 from genotorch.io.intervals import Interval, parse_regions, shard_intervals
 from genotorch.io.reference import Reference
-from genotorch.variants.candidates import Candidate, CandidateConfig, count_alleles, find_candidates
+from genotorch.variants.candidates import (
+    Candidate, CandidateConfig, Example, count_alleles, find_candidates, plan_examples,
+)
+from genotorch.variants.haplotype_labels import mask_label
 from genotorch.variants.labels import NO_LABEL, TruthLabeler
 from genotorch.variants.realign import RealignConfig, realign_reads
 
@@ -127,13 +130,22 @@ class ChunkProcessor:
         self.read_filter = ReadFilter(config.min_mapping_quality)
 
     def __call__(self, chunk: Interval) -> ChunkResult:
+        """Candidates of ``chunk`` -> examples (one per allele, one per pair of alleles at a multi-allelic site;
+        :func:`genotorch.variants.candidates.plan_examples`), their pileups and labels. ``candidates`` of the
+        result holds each example's variant-table row."""
         events, ref_seq, lo = self._load(chunk)
         counts = count_alleles(events, chunk.contig, chunk.start, chunk.end, ref_seq, lo, self.config.candidates)
         candidates = find_candidates(counts, ref_seq, lo, self.config.candidates)
-        pileups = self._pileups(events, ref_seq, lo, candidates)
-        labels = self.labeler.labels_for(candidates, chunk) if self.labeler else [NO_LABEL] * len(candidates)
+        examples = plan_examples(candidates)
+        pileups = self._pileups(events, ref_seq, lo, examples)
+        if self.labeler:
+            mask = dict(zip(candidates, self.labeler.masks_for(candidates, chunk)))
+            labels = [NO_LABEL if any(mask[m] == NO_LABEL for m in e.members) else
+                      mask_label(*(mask[m] for m in e.members)) for e in examples]
+        else:
+            labels = [NO_LABEL] * len(examples)
         covered = int((counts.bases.sum(axis=1) > 0).sum())
-        return ChunkResult(chunk, candidates, pileups, labels, covered)
+        return ChunkResult(chunk, [e.row for e in examples], pileups, labels, covered)
 
     def pileups_at(self, sites: Sequence[Candidate]) -> np.ndarray:
         """Pileups for given alleles (e.g. another tool's candidates), sorted or not; shape (N, C, H, W)."""
@@ -141,7 +153,7 @@ class ChunkProcessor:
         for k, site in enumerate(sites):
             chunk = Interval(site.contig, site.pos, site.pos + 1)
             events, ref_seq, lo = self._load(chunk)
-            out[k] = self._pileups(events, ref_seq, lo, [site])[0]
+            out[k] = self._pileups(events, ref_seq, lo, [Example(site, (site,))])[0]
         return out
 
     def _load(self, chunk: Interval):
@@ -160,19 +172,20 @@ class ChunkProcessor:
         hi = max([chunk.end + half + cfg.candidates.max_indel_length] + [ev.read.reference_end for ev in events]) + 1
         return events, self.reference.fetch(chunk.contig, lo, hi), lo
 
-    def _pileups(self, events, ref_seq: str, lo: int, candidates: Sequence[Candidate]) -> np.ndarray:
+    def _pileups(self, events, ref_seq: str, lo: int, examples: Sequence[Example]) -> np.ndarray:
         cfg = self.config.pileup
         half, buf = cfg.width // 2, cfg.read_overlap_buffer_bp
-        pileups = np.zeros((len(candidates), *cfg.shape), dtype=np.uint8)
-        if not candidates:
+        pileups = np.zeros((len(examples), *cfg.shape), dtype=np.uint8)
+        if not examples:
             return pileups
         encoded = [encode_read(ev, ref_seq, lo, cfg) for ev in events]
         starts = np.array([e.start for e in encoded], dtype=np.int64)
         max_span = max((e.end - e.start for e in encoded), default=0)
-        for k, c in enumerate(candidates):
+        for k, ex in enumerate(examples):
+            c = ex.row
             near = _reads_near(encoded, starts, max_span, c.pos - buf, c.end + buf)
             window = ref_seq[c.pos - half - lo : c.pos + half + 1 - lo]
-            pileups[k] = build_pileup(near, c.contig, c.pos, c.ref, c.alt, window, cfg)
+            pileups[k] = build_pileup(near, c.contig, c.pos, [(m.ref, m.alt) for m in ex.members], window, cfg)
         return pileups
 
 

@@ -1,26 +1,28 @@
 """Genotype probabilities -> VCF records (GT, GQ, QUAL, PL, FILTER), DeepVariant's definitions.
 
-For one candidate allele with probabilities ``p = (P(0/0), P(0/1), P(1/1))`` (clipped to >= 1e-10):
+For the probabilities ``p`` of the genotypes of a site (clipped to >= 1e-10, normalised):
 
 * GT  = the most likely genotype;
 * GQ  = -10 log10(1 - P(GT)), rounded, capped at 99  (DeepVariant postprocess_variants);
 * QUAL = -10 log10(P(0/0)), capped at 99, one decimal;
-* PL  = round(-10 log10 P(g)) - min over g  (VCF 4.2 order 0/0, 0/1, 1/1);
+* PL  = round(-10 log10 P(g)) - min over g, in VCF genotype order (0/0, 0/1, 1/1, 0/2, 1/2, 2/2, ...);
 * FILTER: ``RefCall`` when GT is 0/0, ``LowQual`` when QUAL < ``min_qual``, else ``PASS``.
 
-Several alt alleles at one position (each was its own candidate and example): the two alleles with the highest
-P(non-ref) are combined into diploid genotype probabilities, assuming the two examples independent:
-P(0/0) ~ p1[0] p2[0], P(0/1) ~ p1[1] p2[0], P(1/1) ~ p1[2] p2[0], P(0/2) ~ p1[0] p2[1], P(1/2) ~ p1[1] p2[1],
-P(2/2) ~ p1[0] p2[2], normalised. If the most likely genotype uses one allele, a biallelic record is written with
-that allele's own probabilities; if it is 1/2, a multi-allelic record (REF = the longer REF, ALTs padded to it) with
-the six combined probabilities (PL in VCF order 0/0, 0/1, 1/1, 0/2, 1/2, 2/2). Further alleles are dropped.
+Multi-allelic sites (DeepVariant's ``merge_predictions``): make-examples writes one example per alt allele and one
+per pair of alt alleles, each with probabilities ``(p00, p01, p11)`` = P(no copy of the example's alleles), P(one
+haplotype carries one of them), P(both do). The probability of genotype ``(i, j)`` of the site is the minimum, over
+the examples that speak about it, of the matching term (``0/0``: p00 of every example; ``0/a``: p01 of every
+example holding ``a``; ``a/b``: p11 of every example holding both ``a`` and ``b``), then normalised. Alt alleles
+whose own QUAL is below ``multiallelic_qual`` are dropped first (DeepVariant's ``--multi_allelic_qual_filter``),
+keeping at least the best one. One record is written per site, REF the longest REF of its alleles and the ALTs
+padded to it.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from itertools import groupby
+from itertools import combinations_with_replacement, groupby
 from typing import Sequence
 
 import numpy as np
@@ -30,8 +32,6 @@ from genotorch.variants.candidates import Candidate
 MIN_PROB = 1e-10
 MAX_GQ = 99
 MAX_QUAL = 99.0
-_GT = {0: (0, 0), 1: (0, 1), 2: (1, 1)}
-_GT_MULTI = [(0, 0), (0, 1), (1, 1), (0, 2), (1, 2), (2, 2)]  # VCF genotype order for 2 alts
 
 
 @dataclass
@@ -56,6 +56,11 @@ def phred(p: float) -> float:
     return -10.0 * math.log10(max(p, MIN_PROB))
 
 
+def genotype_order(n_alleles: int) -> list[tuple[int, int]]:
+    """Diploid genotypes in VCF order (``j(j+1)/2 + i`` for ``i <= j``): 0/0, 0/1, 1/1, 0/2, 1/2, 2/2, ..."""
+    return [(i, j) for j in range(n_alleles) for i in range(j + 1)]
+
+
 def quality_fields(probs: Sequence[float], called: int) -> tuple[int, float, list[int]]:
     """GQ, QUAL and PL from genotype probabilities (index 0 = hom-ref) and the called index."""
     p = np.clip(np.asarray(probs, dtype=np.float64), MIN_PROB, 1.0)
@@ -73,55 +78,98 @@ def _filter(gt: tuple[int, int], qual: float, min_qual: float) -> str:
     return "LowQual" if qual < min_qual else "PASS"
 
 
-def _biallelic(c: Candidate, p: np.ndarray, min_qual: float) -> CallRecord:
+@dataclass
+class _Example:
+    alleles: frozenset[int]  # indices into the site's alt list (1-based)
+    probs: np.ndarray  # (3,)
+
+
+def _site_alleles(rows: Sequence[Candidate]) -> tuple[str, list[str], list[list[int]]]:
+    """The site's REF (the longest), its ALTs padded to it (first appearance order) and each row's alt indices.
+    A row's ``alt`` may list several alleles separated by commas (a multi-allelic example)."""
+    ref = max((r.ref for r in rows), key=len)
+    alts: list[str] = []
+    indices = []
+    for r in rows:
+        idx = []
+        for a in r.alt.split(","):
+            padded = a + ref[len(r.ref):]
+            if padded not in alts:
+                alts.append(padded)
+            idx.append(alts.index(padded) + 1)
+        indices.append(idx)
+    return ref, alts, indices
+
+
+def merged_genotype_probs(examples: Sequence[_Example], n_alts: int) -> np.ndarray:
+    """Probabilities of the genotypes (VCF order) of a site with ``n_alts`` alt alleles from its examples, by
+    DeepVariant's minimum rule (see the module docstring). A genotype no example speaks about (a pair without
+    its pair example) takes the smaller of its two alleles' het probabilities."""
+    out = []
+    for i, j in genotype_order(n_alts + 1):
+        if i == 0 and j == 0:
+            terms = [e.probs[0] for e in examples]
+        elif i == 0:
+            terms = [e.probs[1] for e in examples if j in e.alleles]
+        else:
+            terms = [e.probs[2] for e in examples if i in e.alleles and j in e.alleles]
+            if not terms and i != j:
+                terms = [min(e.probs[1] for e in examples if a in e.alleles) for a in (i, j)]
+        out.append(min(terms) if terms else 0.0)
+    p = np.asarray(out, dtype=np.float64)
+    return p / p.sum() if p.sum() > 0 else np.full(len(p), 1.0 / len(p))
+
+
+def _record(rows: Sequence[Candidate], probs: np.ndarray, min_qual: float, multiallelic_qual: float) -> CallRecord:
+    ref, alts, indices = _site_alleles(rows)
+    examples = [_Example(frozenset(idx), p) for idx, p in zip(indices, probs)]
+    counts = {}
+    for r, idx in zip(rows, indices):
+        if len(idx) == 1:
+            counts[idx[0]] = r.alt_count
+    keep = list(range(1, len(alts) + 1))
+    if len(alts) > 1:  # drop alt alleles whose own QUAL is too low, keeping the best one
+        qual = {next(iter(e.alleles)): phred(e.probs[0]) for e in examples if len(e.alleles) == 1}
+        keep = [a for a in keep if qual.get(a, MAX_QUAL) >= multiallelic_qual] or [max(qual, key=qual.get)]
+    renum = {a: k + 1 for k, a in enumerate(keep)}
+    kept = [_Example(frozenset(renum[a] for a in e.alleles), e.probs) for e in examples if e.alleles <= set(keep)]
+    p = merged_genotype_probs(kept, len(keep))
     called = int(np.argmax(p))
+    gt = genotype_order(len(keep) + 1)[called]
     gq, qual, pl = quality_fields(p, called)
-    gt = _GT[called]
-    return CallRecord(c.contig, c.pos, c.ref, [c.alt], gt, gq, qual, pl, _filter(gt, qual, min_qual), c.depth,
-                      [c.ref_count, c.alt_count], [round(c.vaf, 4)])
+    depth = max(r.depth for r in rows)
+    ad_alts = [counts.get(a, 0) for a in keep]
+    ref_count = min(r.ref_count for r in rows)
+    return CallRecord(rows[0].contig, rows[0].pos, ref, [alts[a - 1] for a in keep], gt, gq, qual, pl,
+                      _filter(gt, qual, min_qual), depth, [ref_count, *ad_alts],
+                      [round(n / depth, 4) if depth else 0.0 for n in ad_alts])
 
 
-def _pad(c: Candidate, ref: str) -> str:
-    return c.alt + ref[len(c.ref):]
-
-
-def _site(cands: list[Candidate], probs: np.ndarray, min_qual: float) -> CallRecord:
-    if len(cands) == 1:
-        return _biallelic(cands[0], probs[0], min_qual)
-    order = np.argsort(-(1.0 - probs[:, 0]), kind="stable")[:2]
-    (c1, c2), (p1, p2) = [cands[i] for i in order], [probs[i] for i in order]
-    joint = np.array([p1[0] * p2[0], p1[1] * p2[0], p1[2] * p2[0], p1[0] * p2[1], p1[1] * p2[1], p1[0] * p2[2]])
-    joint = joint / joint.sum()
-    best = int(np.argmax(joint))
-    if best in (0, 1, 2):
-        return _biallelic(c1, p1, min_qual)
-    if best in (3, 5):
-        return _biallelic(c2, p2, min_qual)
-    ref = c1.ref if len(c1.ref) >= len(c2.ref) else c2.ref
-    gq, qual, pl = quality_fields(joint, best)
-    gt = _GT_MULTI[best]
-    depth = max(c1.depth, c2.depth)
-    return CallRecord(c1.contig, c1.pos, ref, [_pad(c1, ref), _pad(c2, ref)], gt, gq, qual, pl,
-                      _filter(gt, qual, min_qual), depth, [min(c1.ref_count, c2.ref_count), c1.alt_count,
-                      c2.alt_count], [round(c1.alt_count / depth, 4) if depth else 0.0,
-                                      round(c2.alt_count / depth, 4) if depth else 0.0])
-
-
-def postprocess(candidates: Sequence[Candidate], probs: np.ndarray, min_qual: float = 1.0) -> list[CallRecord]:
-    """Records from candidates (sorted by contig order and position) and their genotype probabilities.
+def postprocess(candidates: Sequence[Candidate], probs: np.ndarray, min_qual: float = 1.0,
+                multiallelic_qual: float = 1.0) -> list[CallRecord]:
+    """Records from examples (sorted by contig order and position; a site's examples adjacent) and their
+    genotype probabilities.
 
     Parameters
     ----------
-    candidates: one per alt allele, grouped by position (as make-examples emits them)
+    candidates: one per example: a single alt allele, or a multi-allelic example whose ``alt`` lists its alleles
+        separated by commas (padded to its ``ref``)
     probs: np.ndarray, shape=(N, 3), dtype=float
-        Softmax outputs P(hom-ref), P(het), P(hom-alt).
+        Softmax outputs P(no copy), P(one copy), P(two copies) of the example's alleles.
+    min_qual: QUAL below which a non-reference call is LowQual
+    multiallelic_qual: QUAL below which an alt allele of a multi-allelic site is dropped
+
+    Raises
+    ------
+    ValueError
+        ``probs`` not of shape (N, 3).
     """
-    probs = np.asarray(probs, dtype=np.float64)
+    probs = np.clip(np.asarray(probs, dtype=np.float64), MIN_PROB, 1.0)
     if probs.shape != (len(candidates), 3):
         raise ValueError(f"probs has shape {probs.shape}, expected ({len(candidates)}, 3)")
     out = []
     idx = list(range(len(candidates)))
     for _, group in groupby(idx, key=lambda i: (candidates[i].contig, candidates[i].pos)):
         g = list(group)
-        out.append(_site([candidates[i] for i in g], probs[g], min_qual))
+        out.append(_record([candidates[i] for i in g], probs[g], min_qual, multiallelic_qual))
     return out

@@ -1,7 +1,7 @@
 """The default variant-calling model shipped with genotorch (used by ``genotorch call`` without ``--model``).
 
 ``pileup_illumina.pt`` holds the weights and meta (config, example info, classes, version) of a
-``pileup_resnet`` trained on simulated Illumina reads by ``scripts/train_default_model.sh``; ``MODEL_CARD.md``
+``pileup_resnet`` trained by ``scripts/train_default_model.py``; ``MODEL_CARD.md``
 beside it says on what, how, and how well. :func:`export` strips a training checkpoint to that form (no optimizer
 state: about a third of the size).
 """
@@ -26,8 +26,10 @@ def default_model_path() -> Path:
     return DEFAULT_MODEL
 
 
-def export(checkpoint: str | Path, out_dir: str | Path = HERE, name: str = "pileup_illumina.pt") -> Path:
-    """Write ``checkpoint``'s model weights + meta to ``out_dir/name`` (temp file, then rename)."""
+def export(checkpoint: str | Path, out_dir: str | Path = HERE, name: str = "pileup_illumina.pt",
+           write_config: bool = True) -> Path:
+    """Write ``checkpoint``'s model weights + meta to ``out_dir/name`` (temp file, then rename), and its config as
+    ``out_dir/config.json`` when ``write_config``."""
     import torch
 
     from genotorch.models.checkpoint import read_checkpoint
@@ -36,10 +38,12 @@ def export(checkpoint: str | Path, out_dir: str | Path = HERE, name: str = "pile
     meta = ckpt["hyper_parameters"]["meta"]
     state = {k: v for k, v in ckpt["state_dict"].items() if k.startswith("model.")}
     out = Path(out_dir) / name
+    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{name}.tmp-{os.getpid()}")
     torch.save({"hyper_parameters": {"meta": meta}, "state_dict": state,
                 "source": {"checkpoint": str(checkpoint), "global_step": ckpt.get("global_step"),
                            "epoch": ckpt.get("epoch")}}, tmp)
     os.replace(tmp, out)
-    (Path(out_dir) / "config.json").write_text(json.dumps(meta["config"], indent=2))
+    if write_config:
+        (Path(out_dir) / "config.json").write_text(json.dumps(meta["config"], indent=2))
     return out
