@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -27,7 +28,35 @@ import numpy as np
 
 from genotorch.errors import GenotorchError
 from genotorch.io.files import prepare_output, temporary_name
-from genotorch.variants.candidates import Candidate
+
+@dataclass(frozen=True, order=True)
+class Candidate:
+    """One candidate alternate allele, or one example's row of the variant table.
+
+    ``pos`` is 0-based (VCF POS - 1), ``ref``/``alt`` in VCF convention (a multi-allelic example lists its
+    alleles in ``alt`` separated by commas, padded to ``ref``); ``depth`` = reads with a counted base at ``pos``;
+    ``ref_count``/``alt_count`` the reads supporting REF and the alt allele(s)."""
+
+    contig: str
+    pos: int
+    ref: str
+    alt: str
+    depth: int
+    ref_count: int
+    alt_count: int
+
+    @property
+    def end(self) -> int:
+        return self.pos + len(self.ref)
+
+    @property
+    def is_snv(self) -> bool:
+        return len(self.ref) == 1 and len(self.alt) == 1
+
+    @property
+    def vaf(self) -> float:
+        return self.alt_count / self.depth if self.depth else 0.0
+
 
 VARIANT_FIELDS = ("contig", "pos", "ref", "alt", "depth", "ref_count", "alt_count")
 _STR = h5py.string_dtype()

@@ -18,8 +18,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from genotorch.models.pileup_cnn import BasicBlock
-from genotorch.models.registry import register
+from genotorch.models.blocks import BasicBlock
 
 
 def _scale(x: torch.Tensor) -> torch.Tensor:
@@ -79,16 +78,11 @@ def _check(x: torch.Tensor, c: int) -> None:
         raise ValueError(f"expected images of shape (N, {c}, H, W), got {tuple(x.shape)}")
 
 
-@register("alexnet_like")
-def alexnet_like(**params) -> nn.Module:
-    return AlexNetLike(**params)
-
-
-@register("resnet18")
 def resnet18(**params) -> nn.Module:
+    """ResNet-18's stage layout (2, 2, 2, 2 basic blocks; He et al. 2016) for ``(N, C, H, W)`` images."""
     return ImageResNet(blocks=(2, 2, 2, 2), **params)
 
 
-@register("resnet34")
 def resnet34(**params) -> nn.Module:
+    """ResNet-34's stage layout (3, 4, 6, 3 basic blocks; He et al. 2016) for ``(N, C, H, W)`` images."""
     return ImageResNet(blocks=(3, 4, 6, 3), **params)

@@ -32,7 +32,6 @@ from torch import nn
 
 from genotorch.encode.kmer import PAD, dnabert_vocab, kmer_lookup, read_vocab, tokenize_one_hot
 from genotorch.errors import GenotorchError
-from genotorch.models.registry import register
 
 
 class KmerBert(nn.Module):
@@ -104,8 +103,3 @@ class KmerBert(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.dropout(self.embed(x)))
-
-
-@register("kmer_bert")
-def kmer_bert(**params) -> nn.Module:
-    return KmerBert(**params)

@@ -12,26 +12,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from genotorch.models.registry import register
+from genotorch.models.blocks import BasicBlock
 
-
-class BasicBlock(nn.Module):
-    def __init__(self, c_in: int, c_out: int, stride: int = 1):
-        super().__init__()
-        self.conv1 = nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(c_out)
-        self.conv2 = nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(c_out)
-        self.shortcut = (
-            nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out))
-            if stride != 1 or c_in != c_out
-            else nn.Identity()
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = torch.relu(self.bn1(self.conv1(x)))
-        y = self.bn2(self.conv2(y))
-        return torch.relu(y + self.shortcut(x))
 
 
 class PileupResNet(nn.Module):
@@ -75,8 +57,3 @@ class PileupResNet(nn.Module):
             x = x.float()
         x = x / 255.0
         return self.head(self.pool(self.trunk(self.stem(x))))
-
-
-@register("pileup_resnet")
-def pileup_resnet(**params) -> nn.Module:
-    return PileupResNet(**params)

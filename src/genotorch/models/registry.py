@@ -1,45 +1,48 @@
-"""Model registry: ``build_model(name, **params)``. Register with the ``@register("name")`` decorator."""
+"""Model registry: ``build_model(name, **params)`` builds a model by the name a config gives (``model.name``).
+
+The table maps each name to the module and builder that make it; modules are imported on first use, so a model
+module never imports the registry (no cycle) and importing genotorch stays light.
+"""
 
 from __future__ import annotations
 
-from typing import Callable
+import importlib
 
 from torch import nn
 
 from genotorch.errors import GenotorchError
 
-_REGISTRY: dict[str, Callable[..., nn.Module]] = {}
-
-
-def register(name: str):
-    def deco(fn):
-        _REGISTRY[name] = fn
-        return fn
-
-    return deco
+MODELS: dict[str, tuple[str, str]] = {
+    "pileup_resnet": ("genotorch.models.pileup_cnn", "PileupResNet"),
+    "alexnet_like": ("genotorch.models.image_cnn", "AlexNetLike"),
+    "resnet18": ("genotorch.models.image_cnn", "resnet18"),
+    "resnet34": ("genotorch.models.image_cnn", "resnet34"),
+    "basset": ("genotorch.models.seq_cnn", "Basset"),
+    "small_cnn": ("genotorch.models.seq_cnn", "SmallCNN"),
+    "dilated_cnn": ("genotorch.models.seq_cnn", "DilatedCNN"),
+    "kmer_bert": ("genotorch.models.kmer_bert", "KmerBert"),
+}
 
 
 def available_models() -> list[str]:
-    _load_builtin()
-    return sorted(_REGISTRY)
+    """The names ``model.name`` accepts."""
+    return sorted(MODELS)
 
 
 def build_model(name: str, **params) -> nn.Module:
-    """Instantiate a registered model.
+    """Instantiate the model registered as ``name`` with ``params`` (the config's ``model.params`` plus what the
+    data fixes: input channels, classes, sequence length).
 
     Raises
     ------
     GenotorchError
         Unknown name (the known names are listed) or parameters the model does not take.
     """
-    _load_builtin()
-    if name not in _REGISTRY:
+    if name not in MODELS:
         raise GenotorchError(f"unknown model {name!r} in config model.name; known: {', '.join(available_models())}")
+    module, attr = MODELS[name]
+    builder = getattr(importlib.import_module(module), attr)
     try:
-        return _REGISTRY[name](**params)
+        return builder(**params)
     except TypeError as e:
         raise GenotorchError(f"model {name!r}: bad model.params ({e})") from None
-
-
-def _load_builtin() -> None:
-    from genotorch.models import image_cnn, kmer_bert, pileup_cnn, seq_cnn  # noqa: F401  (register on import)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from genotorch.models.registry import register
 
 
 class Basset(nn.Module):
@@ -104,18 +103,3 @@ class DilatedCNN(nn.Module):
 def _check(x: torch.Tensor, c: int, length: int) -> None:
     if x.dim() != 3 or x.shape[1] != c or x.shape[2] != length:
         raise ValueError(f"expected one-hot DNA of shape (N, {c}, {length}), got {tuple(x.shape)}")
-
-
-@register("basset")
-def basset(**params) -> nn.Module:
-    return Basset(**params)
-
-
-@register("small_cnn")
-def small_cnn(**params) -> nn.Module:
-    return SmallCNN(**params)
-
-
-@register("dilated_cnn")
-def dilated_cnn(**params) -> nn.Module:
-    return DilatedCNN(**params)

@@ -13,7 +13,6 @@ Negatives (:func:`negative_sites`, seeded), as the IGV-screenshot classifiers bu
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Iterable, Sequence
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from genotorch.encode.read_events import ReadEvents
 from genotorch.errors import GenotorchError
+from genotorch.io.examples import Candidate
 
 BASES = "ACGTN"
 _CODE = np.full(256, 4, dtype=np.int64)
@@ -50,31 +51,6 @@ class CandidateConfig:
                             ("max_indel_length", self.max_indel_length, 1)):
             if v < lo:
                 raise GenotorchError(f"{flag} {v}: give {lo} or more")
-
-
-@dataclass(frozen=True, order=True)
-class Candidate:
-    """One candidate alternate allele. ``pos`` 0-based; ``depth`` = reads with a counted base at ``pos``."""
-
-    contig: str
-    pos: int
-    ref: str
-    alt: str
-    depth: int
-    ref_count: int
-    alt_count: int
-
-    @property
-    def end(self) -> int:
-        return self.pos + len(self.ref)
-
-    @property
-    def is_snv(self) -> bool:
-        return len(self.ref) == 1 and len(self.alt) == 1
-
-    @property
-    def vaf(self) -> float:
-        return self.alt_count / self.depth if self.depth else 0.0
 
 
 @dataclass

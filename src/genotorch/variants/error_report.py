@@ -31,7 +31,7 @@ from typing import Iterable
 from genotorch.io.intervals import IntervalIndex, contig_alias, strip_chr
 from genotorch.io.reference import Reference
 from genotorch.variants.alleles import normalize_allele, variant_type
-from genotorch.variants.labels import open_vcf, vcf_records
+from genotorch.io.variants import open_vcf, vcf_records
 
 AlleleKey = tuple[str, int, str, str]
 ERROR_COLUMNS = ("contig", "pos", "ref", "alt", "error", "type", "indel_length", "truth_gt", "call_gt", "filter",

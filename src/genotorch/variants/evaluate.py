@@ -22,7 +22,7 @@ from genotorch.io.intervals import IntervalIndex, contig_alias, read_bed, strip_
 from genotorch.io.reference import Reference
 from genotorch.variants.alleles import genotype_copies, normalize_allele, variant_type
 from genotorch.errors import GenotorchError
-from genotorch.variants.labels import check_vcf_matches_reference, open_vcf, vcf_records
+from genotorch.io.variants import check_vcf_matches_reference, open_vcf, vcf_records
 
 AlleleKey = tuple[str, int, str, str]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from genotorch.io.intervals import Interval, contig_alias
 from genotorch.io.reference import Reference
-from genotorch.variants.labels import open_vcf
+from genotorch.io.variants import open_vcf
 
 
 @dataclass(frozen=True)

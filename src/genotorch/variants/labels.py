@@ -16,11 +16,11 @@ import functools
 from pathlib import Path
 from typing import Sequence
 
-import pysam
 
 from genotorch.errors import GenotorchError
-from genotorch.io.intervals import Interval, IntervalIndex, contig_alias, read_bed, strip_chr
+from genotorch.io.intervals import Interval, IntervalIndex, read_bed, strip_chr
 from genotorch.io.reference import Reference
+from genotorch.io.variants import check_vcf_matches_reference, open_vcf, vcf_records
 from genotorch.variants.candidates import Candidate
 from genotorch.variants.haplotype_labels import TruthVariant, haplotype_masks, mask_label
 
@@ -30,73 +30,6 @@ NO_LABEL = -1
 def _names(names, k: int = 4) -> str:
     names = list(names)
     return ", ".join(names[:k]) + (" ..." if len(names) > k else "") if names else "no contig"
-
-
-def open_vcf(path: str | Path, what: str, flag: str) -> pysam.VariantFile:
-    path = Path(path)
-    if not path.exists():
-        raise GenotorchError(f"{what} {path} does not exist: check {flag}")
-    try:
-        return pysam.VariantFile(str(path))
-    except (OSError, ValueError) as e:
-        raise GenotorchError(f"{what} {path} cannot be read as VCF ({e}): check {flag}") from None
-
-
-def vcf_records(vf: pysam.VariantFile, path: str | Path, flag: str, *fetch):
-    """Records of ``vf`` (all, or ``vf.fetch(*fetch)``), turning htslib's parse errors into one clear line.
-
-    Raises
-    ------
-    GenotorchError
-        A record that cannot be parsed (bad POS, too few columns, ...), naming the file, the record after the last
-        good one and the flag.
-    """
-    last = None
-    try:
-        for rec in vf.fetch(*fetch) if fetch else vf:
-            last = rec
-            yield rec
-    except (OSError, ValueError):
-        where = f"after {last.contig}:{last.pos}" if last is not None else "at its first record"
-        raise GenotorchError(f"{path}: the record {where} cannot be parsed (a POS that is not a number, too few "
-                             f"columns, ...): fix it or check {flag}") from None
-
-
-def check_vcf_matches_reference(vf: pysam.VariantFile, reference: Reference, path: Path, flag: str,
-                                sample_records: int = 200) -> None:
-    """A VCF's contigs (when its header gives lengths) and the REF bases of its first records must match the
-    reference.
-
-    Raises
-    ------
-    GenotorchError
-        A contig length differs, or more than 10 % of the first ``sample_records`` REF alleles differ from the
-        reference (a VCF made on another build).
-    """
-    for name, contig in vf.header.contigs.items():
-        alias = contig_alias(name, reference.lengths)
-        if alias and contig.length and contig.length != reference.lengths[alias]:
-            raise GenotorchError(
-                f"{path}: contig {name} is {contig.length:,} bp but {alias} is {reference.lengths[alias]:,} bp in "
-                f"{reference.path}: {flag} was made on another reference build"
-            )
-    seen = bad = 0
-    for rec in vcf_records(vf, path, flag, *(() if vf.index is None else (None,))):
-        alias = contig_alias(rec.contig, reference.lengths)
-        if alias is None:
-            continue
-        seq = reference.fetch(alias, rec.start, rec.start + len(rec.ref))
-        if set(seq) == {"N"}:
-            continue
-        seen += 1
-        bad += seq != rec.ref.upper()
-        if seen >= sample_records:
-            break
-    if seen and bad / seen > 0.1:
-        raise GenotorchError(
-            f"{path}: {bad} of the first {seen} REF alleles differ from {reference.path}: {flag} was made on "
-            f"another reference build"
-        )
 
 
 class TruthLabeler:

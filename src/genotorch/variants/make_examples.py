@@ -200,10 +200,13 @@ _WORKER: ChunkProcessor | None = None
 
 def _die_with_parent() -> None:
     """Linux: have the kernel SIGKILL this worker when the process that started it dies (even by SIGKILL), so a
-    killed run leaves no orphan workers. Elsewhere a no-op."""
+    killed run leaves no orphan workers (elsewhere a no-op); and let SIGTERM end the worker at once (the parent's
+    handler, inherited through fork, would only raise inside the pool's wait loop)."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         import ctypes
-        import signal
 
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1

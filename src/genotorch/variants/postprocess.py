@@ -22,34 +22,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from itertools import combinations_with_replacement, groupby
+from itertools import groupby
 from typing import Sequence
 
 import numpy as np
 
-from genotorch.variants.candidates import Candidate
+from genotorch.io.examples import Candidate
+from genotorch.io.variants import CallRecord
 
 MIN_PROB = 1e-10
 MAX_GQ = 99
 MAX_QUAL = 99.0
-
-
-@dataclass
-class CallRecord:
-    """One VCF record. ``pos`` is 0-based; ``ad`` has one entry per allele (REF first)."""
-
-    contig: str
-    pos: int
-    ref: str
-    alts: list[str]
-    gt: tuple[int, int]
-    gq: int
-    qual: float
-    pl: list[int]
-    filter: str
-    dp: int
-    ad: list[int]
-    vaf: list[float]
 
 
 def phred(p: float) -> float:

@@ -32,7 +32,6 @@ base), left-aligned (:func:`genotorch.variants.alleles.normalize_allele`).
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Sequence

@@ -48,14 +48,13 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
-import pysam
 
 import genotorch
 from genotorch.errors import GenotorchError
 from genotorch.io.intervals import Interval, contig_alias, merge_intervals, parse_regions
 from genotorch.io.reference import Reference
 from genotorch.variants.haplotypes import PlacedVariant, build_haplotypes
-from genotorch.variants.labels import open_vcf
+from genotorch.io.variants import open_vcf, write_genotype_vcf
 
 TOOLS = {"art_illumina": "art-nextgen-simulation-tools", "bwa": "bwa", "samtools": "samtools"}
 
@@ -270,7 +269,7 @@ def _add_random_variants(truth_path, sample: str, ref: Reference, pieces: Sequen
             gt = (1, 1) if u < 0.4 else ((1, 0) if u < 0.7 else (0, 1))
             rows.append((p.contig, pos, alleles, gt, True))
             n_random += 1
-    return _write_vcf(out, rows, ref, sample, "Genotype"), n_random
+    return write_genotype_vcf(out, rows, ref.lengths, sample, "Genotype", "simulate-training-data"), n_random
 
 
 def random_variants(seq: str, spacing: int, rng: np.random.Generator) -> str:
@@ -414,24 +413,5 @@ def _write_truth(path: Path, placed: Sequence[PlacedVariant], ref: Reference, sa
         remap = {0: 0, **{a: i + 1 for i, a in enumerate(used)}}
         rows.append((v.contig, v.start, (v.alleles[0], *(v.alleles[a] for a in used)),
                      (remap[v.gt[0]], remap[v.gt[1]]), True))
-    _write_vcf(path, rows, ref, sample, "Genotype placed on the simulated haplotypes (phased)")
-
-
-def _write_vcf(path: Path, rows: Sequence[tuple[str, int, tuple[str, ...], tuple[int, int], bool]], ref: Reference,
-               sample: str, gt_description: str) -> str:
-    """Write ``(contig, start, alleles, gt, phased)`` rows, sorted by reference order, as one-sample GT-only VCF;
-    bgzip + tabix it and return the ``.vcf.gz`` path."""
-    order = {c: i for i, c in enumerate(ref.contigs)}
-    header = pysam.VariantHeader()
-    header.add_line(f"##source=genotorch-{genotorch.__version__} simulate-training-data")
-    for name, length in ref.lengths.items():
-        header.contigs.add(name, length=length)
-    header.formats.add("GT", 1, "String", gt_description)
-    header.add_sample(sample)
-    with pysam.VariantFile(str(path), "w", header=header) as vf:
-        for contig, start, alleles, gt, phased in sorted(rows, key=lambda r: (order[r[0]], r[1])):
-            rec = vf.new_record(contig=contig, start=start, stop=start + len(alleles[0]), alleles=alleles)
-            rec.samples[sample]["GT"] = gt
-            rec.samples[sample].phased = phased
-            vf.write(rec)
-    return pysam.tabix_index(str(path), preset="vcf", force=True)
+    write_genotype_vcf(path, rows, ref.lengths, sample, "Genotype placed on the simulated haplotypes (phased)",
+                       "simulate-training-data")
