@@ -8,7 +8,8 @@ from genotorch.cli.main import app
 from genotorch.io.alignments import open_alignments
 from genotorch.io.reference import Reference
 from genotorch.render.reads import BASE_RGB, DELETION, INSERTION, MATCH_FWD, MATCH_REV, RenderConfig, render_site
-from genotorch.render.sites import igv_batch, negative_sites, read_sites
+from genotorch.render.sites import igv_batch, read_sites
+from genotorch.variants.negative_sites import negative_sites
 
 runner = CliRunner()
 REF = "ACGTTGCAAC" * 100  # 1000 bp, the builders' contig length

@@ -2,7 +2,8 @@
 
 import pytest
 
-from genotorch.data.sequences import leakage_report, read_sequence_table
+from genotorch.data.sequences import read_sequence_table
+from genotorch.data.splits import leakage_report
 from genotorch.errors import GenotorchError
 
 

@@ -83,3 +83,14 @@ def chunk_progress(description: str, unit: str):
             bar.update(task, completed=done, total=total, n=n)
 
         yield update
+
+
+def print_scores(true: list[str], probs, classes: list[str], title: str) -> dict:
+    """Metrics of predictions whose true class names are known; printed and returned."""
+    import numpy as np
+
+    from genotorch.predict.images import classification_metrics, format_metrics
+
+    m = classification_metrics(np.array([classes.index(t) for t in true]), probs, classes)
+    console.print(format_metrics(m, title), highlight=False)
+    return m

@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from genotorch.cli.common import console, user_errors
+from genotorch.cli.common import console, print_scores, user_errors
 
 
 @user_errors
@@ -55,17 +55,6 @@ def predict_cmd(
         m = print_scores(true, probs, classes, f"{inputs} (true class from the sub-folder names)")
         Path(str(output) + ".metrics.json").write_text(json.dumps(m, indent=2) + "\n")
         plot_confusion(m, str(output) + ".confusion.png")
-
-
-def print_scores(true: list[str], probs, classes: list[str], title: str) -> dict:
-    """Metrics of predictions whose true class names are known; printed and returned."""
-    import numpy as np
-
-    from genotorch.predict.images import classification_metrics, format_metrics
-
-    m = classification_metrics(np.array([classes.index(t) for t in true]), probs, classes)
-    console.print(format_metrics(m, title), highlight=False)
-    return m
 
 
 @user_errors

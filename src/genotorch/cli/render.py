@@ -105,7 +105,8 @@ def negative_sites_cmd(
     """Negative sites for screenshot/picture datasets, reproducible with a seed, written as a BED."""
     from genotorch.io.intervals import parse_regions
     from genotorch.io.reference import Reference
-    from genotorch.render.sites import negative_sites, read_sites, write_text
+    from genotorch.render.sites import read_sites, write_text
+    from genotorch.variants.negative_sites import negative_sites
 
     iv = parse_regions(list(regions), Reference(ref).lengths) if (regions and ref) else []
     s = negative_sites(kind, n, seed, truth_sites=read_sites(truth, flag="--truth"), regions=iv,

@@ -9,7 +9,7 @@ from typing import List, Optional
 
 import typer
 
-from genotorch.cli.common import chunk_progress, console, user_errors
+from genotorch.cli.common import chunk_progress, console, print_scores, user_errors
 
 
 @user_errors
@@ -79,8 +79,6 @@ def predict_sequences_to(net, meta, inputs: Path, output: Path, rc_average: bool
     write_predictions(output, ids, probs, classes, labels if known else None, delimiter="\t", id_name="id")
     console.print(f"wrote {len(ids)} predictions to {output}")
     if known:
-        from genotorch.cli.images import print_scores
-
         m = print_scores(labels, probs, classes, f"{inputs} (true class from its label column)")
         _report(m, np.array([classes.index(t) for t in labels]), probs, classes, output)
 

@@ -133,7 +133,7 @@ def build_peak_dataset(beds: Mapping[str, str | Path], reference: str | Path, ou
     import h5py
 
     import genotorch
-    from genotorch.data.sequences import leakage_report
+    from genotorch.data.splits import leakage_report
     from genotorch.encode.onehot import one_hot
     from genotorch.io.reference import Reference
 

@@ -4,7 +4,7 @@
 Format: a header with ``sequence`` and ``label`` columns (comma or tab separated; an optional ``task`` column is
 kept). Labels stay strings here; the caller maps them to classes.
 
-Leakage (:func:`leakage_report`): for every pair of splits, how many sequences of the second also occur in the
+Leakage (:func:`genotorch.data.splits.leakage_report`): for every pair of splits, how many sequences of the second also occur in the
 first exactly (case-insensitive) and how many occur there only as a reverse complement. A model sees both strands,
 so either kind leaks.
 """
@@ -14,13 +14,13 @@ from __future__ import annotations
 import csv
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import combinations
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from genotorch.encode.onehot import reverse_complement
+from genotorch.data.splits import leakage_report
 from genotorch.errors import GenotorchError
 
 
@@ -79,19 +79,6 @@ def read_sequence_table(path: str | Path, require_label: bool = True) -> Sequenc
             groups.append(row.get("group") or "")
     return SequenceTable(str(path), seqs, labels if "label" in cols else None, tasks if "task" in cols else None,
                          ids, groups if "group" in cols else None)
-
-
-def leakage_report(splits: Mapping[str, Sequence[str]]) -> dict:
-    """``{"A->B": {"exact": n, "reverse_complement": m, "of": len(B)}}`` for every ordered pair (A before B in
-    ``splits``), plus ``"within"`` counts of duplicated sequences inside each split."""
-    upper = {k: [s.upper() for s in v] for k, v in splits.items()}
-    sets = {k: set(v) for k, v in upper.items()}
-    out: dict = {"within": {k: len(v) - len(sets[k]) for k, v in upper.items()}}
-    for a, b in combinations(splits, 2):
-        exact = sum(1 for s in upper[b] if s in sets[a])
-        rc = sum(1 for s in upper[b] if s not in sets[a] and reverse_complement(s) in sets[a])
-        out[f"{a}->{b}"] = {"exact": exact, "reverse_complement": rc, "of": len(upper[b])}
-    return out
 
 
 class OneHotDataset:
