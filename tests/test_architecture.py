@@ -77,3 +77,37 @@ def test_no_import_cycle():
 
 def test_modules_stay_small():
     assert {m: n for m, p in MODULES.items() if (n := len(p.read_text().splitlines())) > 500} == {}
+
+
+# methods whose meaning the framework fixes (nn.Module, LightningModule, Callback, Sampler, DataLoader hooks)
+FRAMEWORK_HOOKS = {"forward", "training_step", "validation_step", "configure_optimizers", "setup", "train_dataloader",
+                   "val_dataloader", "state_dict", "load_state_dict", "on_save_checkpoint", "on_load_checkpoint",
+                   "on_validation_end", "on_train_end", "set_epoch"}
+
+
+def test_every_public_function_and_class_has_a_docstring():
+    missing = []
+    for m, p in MODULES.items():
+        for node in ast.parse(p.read_text()).body:
+            members = [node] + (list(node.body) if isinstance(node, ast.ClassDef) else [])
+            for x in members:
+                if not isinstance(x, (ast.FunctionDef, ast.ClassDef)) or x.name.startswith("_"):
+                    continue
+                if x is not node and x.name in FRAMEWORK_HOOKS:
+                    continue
+                if not ast.get_docstring(x):
+                    missing.append(f"{m}.{x.name}")
+    assert missing == []
+
+
+def test_uint8_and_scaled_float_inputs_give_the_same_logits():
+    import torch
+
+    from genotorch.models.registry import build_model
+
+    torch.manual_seed(0)
+    x = torch.randint(0, 255, (2, 3, 64, 96), dtype=torch.uint8)
+    for name, params in (("pileup_resnet", {"widths": [4, 8]}), ("resnet18", {"width": 0.125}),
+                         ("alexnet_like", {"width": 0.25})):
+        m = build_model(name, in_channels=3, n_classes=3, **params).eval()
+        assert torch.allclose(m(x), m(x.float() / 255.0), atol=1e-6), name

@@ -27,6 +27,7 @@ from genotorch.errors import GenotorchError
 
 @dataclass(frozen=True)
 class DataConfig:
+    """Data settings of a training config (``data:``); which keys apply depends on ``task`` (see the README)."""
     train: tuple[str, ...] = ()
     val: tuple[str, ...] = ()
     batch_size: int = 64
@@ -57,12 +58,14 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
+    """``model.name`` (a key of :data:`genotorch.models.registry.MODELS`) and its ``params``."""
     name: str = "pileup_resnet"
     params: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class OptimizerConfig:
+    """Optimiser (``adam``, ``adamw``, ``sgd``, ``rmsprop``), learning rate, weight decay and scheduler."""
     name: str = "adamw"  # adam | adamw | sgd | rmsprop
     lr: float = 1e-3
     weight_decay: float = 1e-4
@@ -72,6 +75,8 @@ class OptimizerConfig:
 
 @dataclass(frozen=True)
 class TrainerConfig:
+    """Lightning trainer settings: epochs, steps, validation and checkpoint cadence (in optimizer steps), early
+    stopping, precision."""
     max_epochs: int = 20
     max_steps: int = -1
     val_every_n_steps: int = 200
@@ -88,6 +93,7 @@ class TrainerConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
+    """A whole training config: task, seed, output folder and the data, model, optimizer and trainer sections."""
     task: str = "pileup"
     seed: int = 0
     output_dir: str = "runs/train"
@@ -97,6 +103,7 @@ class TrainConfig:
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
 
     def to_dict(self) -> dict:
+        """The config as plain dicts and lists (what ``config.yaml`` and checkpoints store)."""
         return _plain(dataclasses.asdict(self))
 
 
@@ -238,4 +245,5 @@ def load_train_config(path: str | Path, overrides: dict | None = None) -> TrainC
 
 
 def dump_yaml(d: dict, path: str | Path) -> None:
+    """Write ``d`` as YAML to ``path`` atomically, keys in their given order."""
     Path(path).write_text(yaml.safe_dump(d, sort_keys=False))

@@ -22,6 +22,7 @@ class _ConsoleHandler(logging.Handler):
     """Library log records (``logging.getLogger("genotorch...")``) printed on stderr as plain lines."""
 
     def emit(self, record: logging.LogRecord) -> None:
+        """Print one log record on stderr."""
         err_console.print(self.format(record), highlight=False, soft_wrap=True, markup=False)
 
 

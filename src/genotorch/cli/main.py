@@ -45,6 +45,7 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 
 
 def main() -> None:
+    """Entry point of the ``genotorch`` command."""
     app()
 
 

@@ -43,6 +43,7 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 
 @dataclass(frozen=True)
 class ImageItem:
+    """One image file and its class (the sub-folder name)."""
     path: str
     folder: str   # the sub-folder it was filed under
     label: str    # the class after merging
@@ -196,6 +197,8 @@ class Prepared:
 
 def prepare(items: Sequence[ImageItem], image_size, grayscale: bool, crop, near_bits: int = 0,
             progress=None) -> Prepared:
+    """Decode every image once (size, grey/RGB, crop) and hash it: the arrays, byte hashes and dHash groups of
+    :class:`Prepared`."""
     imgs, hashes, dh = [], [], []
     for k, it in enumerate(items):
         data = Path(it.path).read_bytes()  # read once: hashed and decoded
@@ -250,6 +253,7 @@ def make_split(prep: Prepared, fractions: Mapping[str, float], seed: int, duplic
 
 
 def save_split(path: str | Path, items: Sequence[ImageItem], split: Sequence[str], folds: Sequence[int]) -> None:
+    """Write the split (path, class, split, fold) as CSV, atomically, so a later run re-uses it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
@@ -317,6 +321,7 @@ def audit(prep: Prepared, split: Sequence[str] | None = None, blank_std: float =
 
 
 def format_audit(rep: dict) -> str:
+    """An :func:`audit` report as text: images per class, blanks, duplicates across classes and splits."""
     lines = [f"{rep['n_images']} images; {rep['duplicate_groups']} groups of identical/near-identical images"]
     for c, r in rep["per_class"].items():
         s = ", ".join(f"{k} {v}" for k, v in sorted(r.get("split", {}).items()))
@@ -352,6 +357,7 @@ class ImageTensorDataset(Dataset):
 
 
 def class_names(items: Iterable[ImageItem], class_map: Mapping[str, Sequence[str]] | None) -> list[str]:
+    """The class names: the config's merged classes in their order, else the sorted sub-folder names."""
     return list(class_map) if class_map else sorted({it.label for it in items})
 
 

@@ -43,6 +43,7 @@ SPLITS = ("train", "valid", "test")
 
 @dataclass
 class MergedPeaks:
+    """Merged peaks (0-based half-open intervals of one length) and their 0/1 activity per target."""
     intervals: list[Interval]  # 0-based half-open, all ``length`` bp
     activity: np.ndarray  # (N, T) uint8
     targets: list[str]

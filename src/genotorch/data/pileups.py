@@ -65,6 +65,7 @@ def load_pileup_datasets(paths: Sequence[str], flag: str, labelled_only: bool = 
 
 
 def labels_of(ds: ConcatDataset) -> np.ndarray:
+    """The labels of every example of a concatenated pileup dataset, in order."""
     return np.concatenate([d.labels for d in ds.datasets]) if ds.datasets else np.zeros(0, dtype=np.int64)
 
 

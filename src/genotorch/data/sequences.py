@@ -26,6 +26,7 @@ from genotorch.errors import GenotorchError
 
 @dataclass
 class SequenceTable:
+    """Sequences read from a table or FASTA: ids, sequences, labels (None when absent), tasks and groups."""
     path: str
     sequences: list[str]
     labels: list[str] | None  # None only when read with require_label=False from a table without labels
@@ -140,6 +141,8 @@ class RandomWindowDataset(OneHotDataset):
         self.lengths, self.length = np.asarray(lengths), length
 
     def draw(self, i: int, generator=None):
+        """Item ``i``: a random window of ``length`` bp drawn from ``generator``, one-hot ``(4, length)`` float32,
+        then augmented."""
         import torch
 
         from genotorch.encode.onehot import codes_to_one_hot

@@ -96,10 +96,12 @@ class PileupConfig:
 
     @property
     def shape(self) -> tuple[int, int, int]:
+        """``(C, H, W)`` of one pileup."""
         return (len(self.channels), self.height, self.width)
 
     @property
     def max_reads(self) -> int:
+        """Read rows below the reference band: ``height - reference_band_height``."""
         return self.height - self.reference_band_height
 
     def encodings(self) -> dict[str, str]:
@@ -138,6 +140,7 @@ class EncodedRead:
 
     @property
     def end(self) -> int:
+        """0-based end (exclusive) of the drawn span."""
         return self.start + self.drawn.shape[0]
 
 

@@ -26,6 +26,7 @@ class ReadFilter:
     min_mapping_quality: int = 5
 
     def passes(self, read: pysam.AlignedSegment) -> bool:
+        """True if ``read`` is mapped, primary, not a duplicate or QC failure, with MAPQ >= ``min_mapping_quality``."""
         return not (read.flag & _SKIP_FLAGS) and read.mapping_quality >= self.min_mapping_quality
 
 

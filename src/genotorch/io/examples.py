@@ -47,14 +47,17 @@ class Candidate:
 
     @property
     def end(self) -> int:
+        """0-based end (exclusive) of the REF span."""
         return self.pos + len(self.ref)
 
     @property
     def is_snv(self) -> bool:
+        """True for a single-base substitution."""
         return len(self.ref) == 1 and len(self.alt) == 1
 
     @property
     def vaf(self) -> float:
+        """``alt_count / depth`` (0 at depth 0)."""
         return self.alt_count / self.depth if self.depth else 0.0
 
 
@@ -63,6 +66,7 @@ _STR = h5py.string_dtype()
 
 
 def info_path(path: str | Path) -> Path:
+    """The example_info.json path beside an example file."""
     return Path(str(path) + ".example_info.json")
 
 
@@ -88,6 +92,7 @@ class ExampleWriter:
         self.n = 0
 
     def append(self, pileups: np.ndarray, labels: Sequence[int], candidates: Sequence[Candidate]) -> None:
+        """Append the examples of one chunk: pileups ``(N, C, H, W)`` uint8, labels (N,), variant-table rows."""
         k = len(candidates)
         if k == 0:
             return
@@ -103,6 +108,7 @@ class ExampleWriter:
         self.n = n1
 
     def close(self) -> None:
+        """Write the label counts and example_info, close, and rename the temporary files into place."""
         self.info["n_examples"] = self.n
         labels = self._h5["labels"][:]
         self.info["label_counts"] = {str(k): int((labels == k).sum()) for k in (-1, 0, 1, 2)}
@@ -115,6 +121,7 @@ class ExampleWriter:
         os.replace(tmp_info, info_path(self.path))
 
     def abort(self) -> None:
+        """Close and delete the temporary files (nothing is left under the output name)."""
         try:
             self._h5.close()
         finally:

@@ -85,6 +85,7 @@ def parse_region(text: str, contig_lengths: Mapping[str, int] | None = None, fla
 
 
 def strip_chr(name: str) -> str:
+    """A contig name without a leading ``chr`` (``chr20`` -> ``20``), the key by which contigs are matched."""
     return name[3:] if name.lower().startswith("chr") else name
 
 

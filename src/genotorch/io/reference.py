@@ -42,6 +42,7 @@ class Reference:
 
     @property
     def contigs(self) -> list[str]:
+        """Contig names in FASTA order."""
         return list(self._fa.references)
 
     def fetch(self, contig: str, start: int, end: int) -> str:
@@ -52,4 +53,5 @@ class Reference:
         return "N" * (lo - start) + seq + "N" * (end - hi)
 
     def close(self) -> None:
+        """Close the FASTA file."""
         self._fa.close()

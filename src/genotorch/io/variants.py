@@ -41,6 +41,8 @@ class CallRecord:
 
 
 def open_vcf(path: str | Path, what: str, flag: str) -> pysam.VariantFile:
+    """Open a VCF/BCF with pysam. Raises GenotorchError naming ``what``, the path and ``flag`` when it is missing or
+    unreadable."""
     path = Path(path)
     if not path.exists():
         raise GenotorchError(f"{what} {path} does not exist: check {flag}")
@@ -118,6 +120,8 @@ FORMAT_LINES = [
 
 
 def make_header(contigs: dict[str, int], sample: str, extra: Sequence[str] = ()) -> pysam.VariantHeader:
+    """The header of genotorch's calls: contigs with lengths, FILTERs, FORMAT fields, ``extra`` lines and the
+    sample."""
     h = pysam.VariantHeader()
     h.add_line(f"##source=genotorch-{genotorch.__version__}")
     for name, length in contigs.items():

@@ -26,6 +26,8 @@ def _scale(x: torch.Tensor) -> torch.Tensor:
 
 
 class AlexNetLike(nn.Module):
+    """An AlexNet-like CNN (Krizhevsky et al. 2012) with batch norm, for ``(N, C, H, W)`` uint8 or float images ->
+    ``(N, n_classes)`` logits."""
     def __init__(self, in_channels: int = 1, n_classes: int = 2, width: float = 1.0, hidden: int = 512,
                  dropout: float = 0.5, batch_norm: bool = True):
         super().__init__()
@@ -53,6 +55,8 @@ class AlexNetLike(nn.Module):
 
 
 class ImageResNet(nn.Module):
+    """A ResNet (He et al. 2016) of basic blocks with a width multiplier, for ``(N, C, H, W)`` uint8 or float images
+    -> ``(N, n_classes)`` logits."""
     def __init__(self, in_channels: int = 3, n_classes: int = 2, blocks=(2, 2, 2, 2), width: float = 1.0,
                  dropout: float = 0.0):
         super().__init__()

@@ -35,6 +35,9 @@ from genotorch.errors import GenotorchError
 
 
 class KmerBert(nn.Module):
+    """DNABERT-style classifier: one-hot ``(N, 4, L)`` float -> overlapping k-mer token ids (DNABERT vocabulary) ->
+    ``transformers.BertModel`` -> mean or [CLS] pooling -> dropout + linear -> ``(N, n_classes)`` logits (Ji et al.
+    2021, Bioinformatics 37:2112)."""
     def __init__(self, n_classes: int = 2, k: int = 6, length: int = 0, in_channels: int = 4,
                  pooling: str = "mean", pretrained: str | None = None, hidden_size: int = 256,
                  num_hidden_layers: int = 4, num_attention_heads: int = 4, intermediate_size: int = 1024,

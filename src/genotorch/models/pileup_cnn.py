@@ -1,7 +1,8 @@
 """ResNet-style CNN for pileup tensors (genotype classification).
 
-Input: ``(N, C, H, W)`` float32 pileups scaled to [0, 1] (uint8 / 255 is done here, so raw uint8 tensors may be
-passed). Output: ``(N, n_classes)`` logits; classes 0 = hom-ref, 1 = het, 2 = hom-alt.
+Input: ``(N, C, H, W)`` pileups, ``uint8`` as make-examples writes them (0-255, divided by 255 here) or float
+already scaled to [0, 1] (used as given): both forms give the same logits. Output: ``(N, n_classes)`` logits;
+classes 0 = hom-ref, 1 = het, 2 = hom-alt.
 
 The trunk is a stem convolution followed by stages of basic residual blocks (He et al. 2016, "Deep Residual
 Learning"), global average pooling and a linear head. Sized to train on a CPU: the default has ~0.3 M parameters.
@@ -54,6 +55,5 @@ class PileupResNet(nn.Module):
         if x.dim() != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"expected pileups of shape (N, {self.in_channels}, H, W), got {tuple(x.shape)}")
         if x.dtype == torch.uint8:
-            x = x.float()
-        x = x / 255.0
+            x = x.float() / 255.0
         return self.head(self.pool(self.trunk(self.stem(x))))

@@ -18,6 +18,8 @@ from torch import nn
 
 
 class Basset(nn.Module):
+    """Basset (Kelley et al. 2016, Genome Res 26:990): three conv/BN/ReLU/max-pool layers (300x19, 200x11, 200x7)
+    and two 1000-unit dense layers with dropout; one-hot ``(N, 4, length)`` -> ``(N, n_classes)`` logits."""
     def __init__(self, in_channels: int = 4, n_classes: int = 2, length: int = 600, filters=(300, 200, 200),
                  widths=(19, 11, 7), pools=(3, 4, 4), hidden=(1000, 1000), dropout: float = 0.3):
         super().__init__()
@@ -43,6 +45,8 @@ class Basset(nn.Module):
 
 
 class SmallCNN(nn.Module):
+    """A small CNN that trains in minutes on a CPU: conv layers, then global max/average pooling or
+    (``head='flatten'``) per-position features into a dense layer; ``(N, 4, length)`` -> ``(N, n_classes)`` logits."""
     def __init__(self, in_channels: int = 4, n_classes: int = 2, length: int = 0, filters: int = 128,
                  dropout: float = 0.2, head: str = "global", pool: int = 2, hidden: int = 256):
         super().__init__()
@@ -84,6 +88,7 @@ class GatedDilatedBlock(nn.Module):
 
 
 class DilatedCNN(nn.Module):
+    """Gated, dilated residual convolutions (as in ConvNova); ``(N, 4, length)`` -> ``(N, n_classes)`` logits."""
     def __init__(self, in_channels: int = 4, n_classes: int = 2, length: int = 0, channels: int = 128,
                  stem_width: int = 11, width: int = 5, dilations=(1, 2, 4, 8), dropout: float = 0.1,
                  head_dropout: float = 0.3):

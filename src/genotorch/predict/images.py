@@ -35,6 +35,8 @@ def predict_array(model: torch.nn.Module, images: np.ndarray | torch.Tensor, bat
 
 def predict_paths(model: torch.nn.Module, meta: dict, paths: Sequence[str], batch_size: int = 64,
                   progress=None) -> np.ndarray:
+    """Class probabilities ``(N, n_classes)`` float64 of image files, decoded as the model was trained (size,
+    grey/RGB, crop)."""
     c = meta["example_info"]["config"]
     probs = []
     for i in range(0, len(paths), batch_size):
@@ -46,6 +48,8 @@ def predict_paths(model: torch.nn.Module, meta: dict, paths: Sequence[str], batc
 
 
 def classification_metrics(y_true: np.ndarray, probs: np.ndarray, classes: Sequence[str]) -> dict:
+    """Accuracy, MCC, per-class precision/recall/F1, AUROC/AUPRC and the confusion matrix of probabilities ``(N,
+    K)`` against class indices ``y`` (binary: the second class is the positive one)."""
     from sklearn.metrics import (accuracy_score, average_precision_score, confusion_matrix, matthews_corrcoef,
                                  precision_recall_fscore_support, roc_auc_score)
 
@@ -74,6 +78,7 @@ def classification_metrics(y_true: np.ndarray, probs: np.ndarray, classes: Seque
 
 
 def format_metrics(m: dict, title: str = "") -> str:
+    """A :func:`classification_metrics` result as a text table."""
     lines = [title] if title else []
     if m.get("multilabel"):
         from genotorch.predict.metrics import format_multilabel
@@ -92,6 +97,7 @@ def format_metrics(m: dict, title: str = "") -> str:
 
 
 def plot_confusion(m: dict, path: str | Path, title: str = "") -> None:
+    """The confusion matrix of a metrics dict as a PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -117,6 +123,8 @@ def plot_confusion(m: dict, path: str | Path, title: str = "") -> None:
 
 def write_predictions(path: str | Path, paths: Sequence[str], probs: np.ndarray, classes: Sequence[str],
                       true: Sequence[str] | None = None, delimiter: str = ",", id_name: str = "path") -> None:
+    """Predictions as CSV/TSV: id, predicted class, one probability column per class (and the true class), written
+    atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")

@@ -43,6 +43,7 @@ def multilabel_metrics(y: np.ndarray, probs: np.ndarray, targets: Sequence[str])
 
 
 def format_multilabel(m: dict, title: str = "") -> str:
+    """Per-target metrics of :func:`multilabel_metrics` as a text table."""
     lines = [title] if title else []
     lines.append(f"n {m['n']}  mean over {len(m['targets'])} targets: AUROC {m['auroc']:.4f}  AUPRC {m['auprc']:.4f}  "
                  f"MCC {m['mcc']:.4f}  F1 {m['f1']:.4f}  accuracy {m['accuracy']:.4f}")

@@ -44,6 +44,8 @@ WHITE = (255, 255, 255)
 
 @dataclass(frozen=True)
 class RenderConfig:
+    """Picture settings: bases each side of the site, pixels per base and per row, rows drawn (seeded downsampling
+    above), row layout (``collapsed`` or ``one_per_row``), MAPQ filter."""
     flank: int = 50
     px_per_base: int = 6
     row_px: int = 4

@@ -20,6 +20,8 @@ from genotorch.models.registry import build_model
 
 
 class Classifier(L.LightningModule):
+    """The LightningModule of every task: a registry model, its loss (see the module docstring), metrics and
+    optimiser; ``hparams.meta`` holds what inference needs."""
     def __init__(self, meta: dict, class_weights: list[float] | None = None):
         super().__init__()
         cfg = meta["config"]
@@ -95,6 +97,8 @@ class Classifier(L.LightningModule):
 
 
 def build_meta(config: dict, example_info: dict, classes: list[str]) -> dict:
+    """The checkpoint meta of a run: resolved config, the example info a model reads (kind, shape, channels,
+    encodings, make-examples config, multilabel), class names and version."""
     return {
         "config": config,
         "example_info": {k: example_info[k] for k in ("kind", "shape", "channels", "encodings", "config", "multilabel")

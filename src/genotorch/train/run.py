@@ -42,6 +42,8 @@ RUN_OUTPUTS = ("checkpoints", "logs", "curves.png", "config.yaml", "leakage.json
 
 @dataclass
 class TrainResult:
+    """Checkpoints, best monitored score, steps and epochs of a finished run, and the held-out test metrics (image
+    and sequence tasks)."""
     best_checkpoint: Path | None
     last_checkpoint: Path
     best_score: float | None

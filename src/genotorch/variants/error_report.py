@@ -141,6 +141,8 @@ def repeat_context(reference: Reference, contig: str, pos: int, ref: str, alt: s
 
 
 def context_class(hp: int, str_len: int) -> str:
+    """``homopolymer`` (a run of >= 4 of one base, at least as long as any STR), ``STR`` (a 2-6 bp unit over >= 8
+    bp) or ``unique``."""
     if hp >= 4 and hp >= str_len:
         return "homopolymer"
     if str_len >= 8:
@@ -227,6 +229,7 @@ def gq_reliability(records: list[CallRecordInfo], truth: dict[AlleleKey, int], b
 
 
 def format_reliability(table: list[dict]) -> str:
+    """The GQ reliability table of :func:`gq_reliability` as aligned text."""
     lines = [f"{'GQ':>6s} {'calls':>6s} {'errors':>6s} {'observed':>9s} {'95% interval':>17s} {'claimed':>9s} "
              f"{'obs/claim':>9s}"]
     for r in table:

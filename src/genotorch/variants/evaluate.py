@@ -29,24 +29,29 @@ AlleleKey = tuple[str, int, str, str]
 
 @dataclass
 class Counts:
+    """TP, FP and FN of one variant type."""
     tp: int = 0
     fp: int = 0
     fn: int = 0
 
     @property
     def precision(self) -> float:
+        """TP / (TP + FP), 0 when nothing was called."""
         return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
 
     @property
     def recall(self) -> float:
+        """TP / (TP + FN), 0 when the truth is empty."""
         return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
 
     @property
     def f1(self) -> float:
+        """Harmonic mean of precision and recall, 0 when both are 0."""
         p, r = self.precision, self.recall
         return 2 * p * r / (p + r) if p + r else 0.0
 
     def as_dict(self) -> dict:
+        """Counts and metrics (rounded to 6 decimals) as a dict."""
         return {**asdict(self), "precision": round(self.precision, 6), "recall": round(self.recall, 6),
                 "f1": round(self.f1, 6)}
 
@@ -143,6 +148,7 @@ def evaluate(calls_vcf: str, truth_vcf: str, confident_bed: str, reference: str,
 
 
 def format_table(result: dict, title: str = "") -> str:
+    """An :func:`evaluate` result as a TP/FP/FN/precision/recall/F1 table, one row per variant type."""
     lines = [title] if title else []
     lines.append(f"{'type':6s} {'TP':>6s} {'FP':>6s} {'FN':>6s} {'precision':>10s} {'recall':>8s} {'F1':>8s}")
     for t in ("SNP", "INDEL"):

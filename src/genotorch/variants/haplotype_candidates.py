@@ -66,6 +66,7 @@ class RealignConfig:
 
 @dataclass
 class RealignStats:
+    """What realignment did in one call: windows examined and reads moved."""
     windows: int = 0
     reads_realigned: int = 0
 

@@ -44,6 +44,7 @@ class TruthVariant:
 
     @property
     def end(self) -> int:
+        """0-based end (exclusive) of the REF span."""
         return self.pos + len(self.alleles[0])
 
 

@@ -33,6 +33,7 @@ class PlacedVariant:
 
 @dataclass
 class HaplotypeBuild:
+    """The two haplotype sequences of a region and what went into them (see the module docstring)."""
     sequences: tuple[str, str]
     applied: list[int] = field(default_factory=lambda: [0, 0])
     skipped_unphased: int = 0

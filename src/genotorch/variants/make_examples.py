@@ -56,10 +56,12 @@ class MakeExamplesConfig:
             raise GenotorchError(f"chunk_bp {self.chunk_bp}: give 1 or more")
 
     def to_dict(self) -> dict:
+        """The config as plain dicts (stored in example_info.json and every checkpoint)."""
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> "MakeExamplesConfig":
+        """Rebuild a config saved by :meth:`to_dict`; one saved before realignment existed gets realignment off."""
         d = dict(d)
         cand = CandidateConfig(**d.pop("candidates", {}))
         p = dict(d.pop("pileup", {}))
@@ -71,6 +73,8 @@ class MakeExamplesConfig:
 
 @dataclass
 class ChunkResult:
+    """The examples of one chunk: variant-table rows, pileups ``(N, C, H, W)`` uint8, labels (-1 = none) and covered
+    bp."""
     chunk: Interval
     candidates: list[Candidate]
     pileups: np.ndarray
@@ -97,6 +101,7 @@ class CandidateRateCheck:
         self.candidates = self.covered = 0
 
     def add(self, res: "ChunkResult") -> None:
+        """Count a chunk's candidates and covered bases; raise GenotorchError when the cumulative rate is too high."""
         self.candidates += len(res.candidates)
         self.covered += res.covered_bp
         if self.max_per_kb <= 0 or self.covered < self.min_covered:
@@ -111,6 +116,7 @@ class CandidateRateCheck:
 
 @dataclass(frozen=True)
 class Inputs:
+    """The input files of a run: reference FASTA, reads (BAM/CRAM), optional truth VCF and confident BED."""
     reference: str
     reads: str
     truth: str | None = None
@@ -245,6 +251,8 @@ def parse_shard(text: str | None) -> tuple[int, int]:
 
 
 def plan_chunks(regions: Sequence[Interval], config: MakeExamplesConfig, shard: tuple[int, int] = (0, 1)) -> list[Interval]:
+    """The chunks of ``chunk_bp`` reference bases covering ``regions``, and of those the ones of shard ``(i, n)``:
+    chunks ``i, i + n, ...``."""
     i, n = shard
     return shard_intervals(regions, config.chunk_bp)[i::n]
 
@@ -299,6 +307,8 @@ def resolve_regions(reference: Reference, specs: Sequence[str] | None) -> list[I
 
 
 def example_info(config: MakeExamplesConfig, inputs: Inputs, regions: Sequence[Interval], sample: str) -> dict:
+    """The example_info of a run: shape, layout, dtype, channels and encodings, label meanings, coordinate
+    convention, the make-examples config, inputs, regions, sample and version."""
     return {
         "genotorch_version": genotorch.__version__,
         "kind": "pileup",

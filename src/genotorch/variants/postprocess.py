@@ -36,6 +36,7 @@ MAX_QUAL = 99.0
 
 
 def phred(p: float) -> float:
+    """``-10 log10(p)``, with ``p`` floored at 1e-10 (so at most 100)."""
     return -10.0 * math.log10(max(p, MIN_PROB))
 
 
