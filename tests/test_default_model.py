@@ -4,7 +4,7 @@ import torch
 from typer.testing import CliRunner
 
 from genotorch.cli.main import app
-from genotorch.models import default as default_mod
+from genotorch.models.default import shipped as default_mod
 from genotorch.models.checkpoint import load_classifier
 from genotorch.variants.evaluate import evaluate
 

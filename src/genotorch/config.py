@@ -242,8 +242,3 @@ def load_train_config(path: str | Path, overrides: dict | None = None) -> TrainC
             node = node.setdefault(p, {})
         node[last] = value
     return from_dict(TrainConfig, data, source=str(path))
-
-
-def dump_yaml(d: dict, path: str | Path) -> None:
-    """Write ``d`` as YAML to ``path`` atomically, keys in their given order."""
-    Path(path).write_text(yaml.safe_dump(d, sort_keys=False))

@@ -38,6 +38,13 @@ def setup_logging(level: int = logging.INFO) -> None:
     log.setLevel(level)
 
 
+def command_line() -> str:
+    """This process's command line, shell-quoted (written into outputs as provenance)."""
+    import shlex
+
+    return " ".join(shlex.quote(a) for a in sys.argv)
+
+
 class Terminated(BaseException):
     """SIGTERM, raised in the main thread so that ``finally`` blocks remove temporary files before exiting."""
 

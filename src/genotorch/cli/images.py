@@ -10,6 +10,7 @@ from typing import Optional
 import typer
 
 from genotorch.cli.common import console, print_scores, user_errors
+from genotorch.io.files import atomic_write_json
 
 
 @user_errors
@@ -53,7 +54,7 @@ def predict_cmd(
     console.print(f"wrote {len(paths)} predictions to {output}")
     if known:
         m = print_scores(true, probs, classes, f"{inputs} (true class from the sub-folder names)")
-        Path(str(output) + ".metrics.json").write_text(json.dumps(m, indent=2) + "\n")
+        atomic_write_json(str(output) + ".metrics.json", m, "--output")
         plot_confusion(m, str(output) + ".confusion.png")
 
 

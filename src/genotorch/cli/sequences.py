@@ -3,13 +3,13 @@ evaluate-sequences, embed, and the sequence side of predict (FASTA/CSV -> TSV of
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
 from genotorch.cli.common import chunk_progress, console, print_scores, user_errors
+from genotorch.io.files import atomic_write_json
 
 
 @user_errors
@@ -43,7 +43,7 @@ def peaks_to_hdf5_cmd(
     report = build_peak_dataset(named, ref, output, length, valid, test, seed, split(valid_chroms),
                                 split(test_chroms), log=console.print)
     report_path = Path(str(output) + ".report.json")
-    report_path.write_text(json.dumps(report, indent=2) + "\n")
+    atomic_write_json(report_path, report, "--output")
     console.print(f"wrote {output}, {output}.activity.tsv and {report_path}")
 
 
@@ -114,7 +114,7 @@ def _report(m: dict, y, probs, names, output: Path) -> None:
     """Metrics JSON and ROC/PR curves beside the predictions."""
     from genotorch.predict.metrics import plot_roc_pr
 
-    Path(str(output) + ".metrics.json").write_text(json.dumps(m, indent=2) + "\n")
+    atomic_write_json(str(output) + ".metrics.json", m, "--output")
     plot_roc_pr(y, probs, names, str(output) + ".roc_pr.png", Path(output).name)
     console.print(f"metrics: {output}.metrics.json, curves: {output}.roc_pr.png")
 

@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from genotorch.cli.common import chunk_progress, console, user_errors
+from genotorch.cli.common import chunk_progress, command_line, console, user_errors
 from genotorch.encode.pileup import DEFAULT_CHANNELS as DEFAULT_CHANNEL_NAMES
 
 CONTIG_RULE = ("Contig names that differ only by a 'chr' prefix (truth '20', reads 'chr20') are matched; "
@@ -95,13 +95,14 @@ def call_cmd(
         model = default_model_path()
     t0 = time.perf_counter()
     if examples:
-        stats = call_from_examples(str(examples), str(ref), str(model), str(output), min_qual)
+        stats = call_from_examples(str(examples), str(ref), str(model), str(output), min_qual, command=command_line())
     else:
         if reads is None:
             raise GenotorchError("give --reads (BAM/CRAM) or --examples (HDF5 from make-examples)")
         with chunk_progress("call", "candidates") as update:
             stats = call_variants(str(ref), str(reads), str(model), str(output), regions, workers, min_qual,
-                                  progress=update, max_candidates_per_kb=max_candidates_per_kb)
+                                  progress=update, max_candidates_per_kb=max_candidates_per_kb,
+                                  command=command_line())
     console.print(f"wrote {stats['records']} records ({stats['pass']} PASS) from {stats['candidates']} candidates "
                   f"to {output} in {time.perf_counter() - t0:.1f} s")
 

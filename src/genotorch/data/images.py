@@ -24,9 +24,10 @@ Errors: a missing folder, no images, an unknown class sub-folder in the merge ma
 
 from __future__ import annotations
 
+import logging
+
 import csv
 import hashlib
-import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,7 @@ import torch
 from torch.utils.data import Dataset
 
 from genotorch.errors import GenotorchError
+from genotorch.io.files import atomic_output
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 
@@ -47,6 +49,8 @@ class ImageItem:
     path: str
     folder: str   # the sub-folder it was filed under
     label: str    # the class after merging
+
+logger = logging.getLogger(__name__)
 
 
 def scan_folder(root: str | Path, class_map: Mapping[str, Sequence[str]] | None = None) -> list[ImageItem]:
@@ -254,15 +258,11 @@ def make_split(prep: Prepared, fractions: Mapping[str, float], seed: int, duplic
 
 def save_split(path: str | Path, items: Sequence[ImageItem], split: Sequence[str], folds: Sequence[int]) -> None:
     """Write the split (path, class, split, fold) as CSV, atomically, so a later run re-uses it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", newline="") as f:
+    with atomic_output(path, "data.split_file") as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["path", "class", "folder", "split", "fold"])
         for it, s, k in zip(items, split, folds):
             w.writerow([it.path, it.label, it.folder, s, k])
-    os.replace(tmp, path)
 
 
 def load_split(path: str | Path, items: Sequence[ImageItem]) -> tuple[list[str], list[int]]:
@@ -369,7 +369,8 @@ class ImageDataModule:
     ``report`` (the audit), ``split``.
     """
 
-    def __init__(self, data, seed: int, output_dir: str | Path, log=print):
+    def __init__(self, data, seed: int, output_dir: str | Path, log=None):
+        log = log or logger.info
         class_map = {k: [str(x) for x in (v if isinstance(v, (list, tuple)) else [v])] for k, v in data.classes.items()}
         items = scan_folder(data.root, class_map or None)
         self.classes = class_names(items, class_map or None)

@@ -27,8 +27,9 @@ column per target.
 
 from __future__ import annotations
 
+import logging
+
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -37,6 +38,7 @@ import numpy as np
 
 from genotorch.errors import GenotorchError
 from genotorch.io.intervals import Interval, read_bed_records
+from genotorch.io.files import atomic_output, prepare_output
 
 SPLITS = ("train", "valid", "test")
 
@@ -48,6 +50,8 @@ class MergedPeaks:
     activity: np.ndarray  # (N, T) uint8
     targets: list[str]
     dropped_at_contig_ends: int
+
+logger = logging.getLogger(__name__)
 
 
 def peak_centres(path: str | Path, contig_lengths: Mapping[str, int]) -> list[tuple[str, int]]:
@@ -119,7 +123,7 @@ def assign_splits(intervals: Sequence[Interval], valid_fraction: float, test_fra
 
 def build_peak_dataset(beds: Mapping[str, str | Path], reference: str | Path, out: str | Path, length: int = 600,
                        valid_fraction: float = 0.1, test_fraction: float = 0.1, seed: int = 0,
-                       valid_chroms: Sequence[str] = (), test_chroms: Sequence[str] = (), log=print) -> dict:
+                       valid_chroms: Sequence[str] = (), test_chroms: Sequence[str] = (), log=None) -> dict:
     """Peak BEDs (target name -> path) + reference FASTA -> the HDF5 and activity table of the module docstring.
 
     Returns the report (counts per split and target, dropped peaks, leakage). Outputs are written under temporary
@@ -138,6 +142,7 @@ def build_peak_dataset(beds: Mapping[str, str | Path], reference: str | Path, ou
     from genotorch.encode.onehot import one_hot
     from genotorch.io.reference import Reference
 
+    log = log or logger.info
     if not beds:
         raise GenotorchError("give at least one peak BED file")
     ref = Reference(reference)
@@ -164,10 +169,9 @@ def build_peak_dataset(beds: Mapping[str, str | Path], reference: str | Path, ou
     config = {"beds": {k: str(v) for k, v in beds.items()}, "reference": str(reference), "length": length,
               "valid_fraction": valid_fraction, "test_fraction": test_fraction, "seed": seed,
               "valid_chroms": list(valid_chroms), "test_chroms": list(test_chroms)}
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    with h5py.File(tmp, "w") as f:
+    out = prepare_output(out, "--output")
+    table = out.with_name(out.name + ".activity.tsv")
+    with atomic_output(out, "--output") as tmp, h5py.File(tmp, "w") as f:
         for s, idx in by_split.items():
             x = one_hot([seqs[i] for i in idx], length).astype(np.uint8)
             f.create_dataset(f"{s}_in", data=x, compression="gzip", chunks=(min(max(len(x), 1), 256), 4, length))
@@ -178,14 +182,10 @@ def build_peak_dataset(beds: Mapping[str, str | Path], reference: str | Path, ou
         f.attrs["config"] = json.dumps(config)
         f.attrs["leakage"] = json.dumps(leakage)
         f.attrs["genotorch_version"] = genotorch.__version__
-    table = out.with_name(out.name + ".activity.tsv")
-    ttmp = table.with_name(f".{table.name}.tmp-{os.getpid()}")
-    with open(ttmp, "w") as fh:
+    with atomic_output(table, "--output") as ttmp, open(ttmp, "w") as fh:
         fh.write("\t".join(["contig", "start", "end", "split", *mp.targets]) + "\n")
         for iv, s, row in zip(mp.intervals, split, mp.activity):
             fh.write("\t".join([iv.contig, str(iv.start), str(iv.end), s, *map(str, row.tolist())]) + "\n")
-    os.replace(ttmp, table)
-    os.replace(tmp, out)
     log(f"{sum(report['peaks_per_target'].values())} peaks of {len(beds)} targets -> {len(mp.intervals)} merged "
         f"{length} bp peaks ({mp.dropped_at_contig_ends} dropped at contig ends); "
         + ", ".join(f"{s} {v['n']}" for s, v in report["per_split"].items()))

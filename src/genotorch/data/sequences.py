@@ -11,6 +11,8 @@ so either kind leaks.
 
 from __future__ import annotations
 
+import logging
+
 import csv
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,6 +46,8 @@ def _table(path: Path, what: str):
         head = f.readline()
         f.seek(0)
         yield csv.DictReader(f, delimiter="\t" if "\t" in head else ",")
+
+logger = logging.getLogger(__name__)
 
 
 MISSING_LABELS = ("", "nan", "na", "n/a", "null", "none")
@@ -283,16 +287,17 @@ class SequenceDataModule:
     sequence with its reverse complement), so no source sequence, nor its windows, crosses splits.
 
     Sequences longer than ``data.sequence_length`` (when set) are cut at training time into a random window per
-    draw (:class:`RandomWindowDataset`) and at validation/test time to their centre window (``predict`` tiles them
-    instead).
+    draw (:class:`RandomWindowDataset`) and at validation time to their centre window; the test report after
+    training tiles them like ``predict`` (``test_sequences`` keeps them whole).
 
     Raises GenotorchError for a label not among the classes (file and label named), a single-class training set,
     multi-label labels other than 0/1, or an HDF5 given with separate val/test files.
     """
 
-    def __init__(self, data, seed: int, log=print):
+    def __init__(self, data, seed: int, log=None):
         from genotorch.encode.onehot import base_codes, one_hot
 
+        log = log or logger.info
         if not data.train:
             raise GenotorchError("data.train: give the training CSV (sequence,label), FASTA, BED or peak HDF5")
         if str(data.train[0]).lower().endswith((".h5", ".hdf5")):
@@ -321,6 +326,7 @@ class SequenceDataModule:
         self.train_set, self.val_set, self.test_set = make("train", True), make("val", False), make("test", False)
         self.train_labels = self.train_set.labels
         self.test_ids = [f"test:{i}" for i in range(len(self.sets["test"][0]))]
+        self.test_sequences = list(self.sets["test"][0])
         self.info = {"kind": "sequence", "shape": [4, length], "channels": ["A", "C", "G", "T"],
                      "multilabel": self.multilabel,
                      "encodings": {"one_hot": "A,C,G,T channels; N and other IUPAC codes all-zero; right-padded"},

@@ -100,3 +100,22 @@ def atomic_write_text(path: str | Path, text: str, flag: str) -> Path:
     with atomic_output(path, flag) as tmp:
         tmp.write_text(text)
     return Path(path)
+
+
+def atomic_write_json(path: str | Path, obj, flag: str) -> Path:
+    """``obj`` as indented JSON at ``path``, atomically."""
+    import json
+
+    return atomic_write_text(path, json.dumps(obj, indent=2) + "\n", flag)
+
+
+def atomic_savefig(fig, path: str | Path, flag: str, dpi: int = 100) -> Path:
+    """Save a matplotlib figure as PNG at ``path`` atomically, then close it."""
+    import matplotlib.pyplot as plt
+
+    try:
+        with atomic_output(path, flag, suffix=".png") as tmp:
+            fig.savefig(tmp, dpi=dpi)
+    finally:
+        plt.close(fig)
+    return Path(path)

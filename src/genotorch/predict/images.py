@@ -11,8 +11,7 @@
 from __future__ import annotations
 
 import csv
-import json
-import os
+import logging
 from pathlib import Path
 from typing import Sequence
 
@@ -20,17 +19,17 @@ import numpy as np
 import torch
 
 from genotorch.data.images import load_image
+from genotorch.models.inference import predict_array as run_model
+from genotorch.io.files import atomic_output, atomic_savefig, atomic_write_json
+
+logger = logging.getLogger(__name__)
 
 
 def predict_array(model: torch.nn.Module, images: np.ndarray | torch.Tensor, batch_size: int = 64,
                   multilabel: bool = False) -> np.ndarray:
-    """``(N, K)`` float64 probabilities: softmax over classes, or per-target sigmoid when ``multilabel``."""
-    out = []
-    with torch.inference_mode():
-        for i in range(0, len(images), batch_size):
-            logits = model(torch.as_tensor(images[i:i + batch_size])).float()
-            out.append((torch.sigmoid(logits) if multilabel else torch.softmax(logits, 1)).numpy())
-    return np.concatenate(out).astype(np.float64) if out else np.zeros((0, 0))
+    """``(N, K)`` float64 probabilities: softmax over classes, or per-target sigmoid when ``multilabel``
+    (:func:`genotorch.models.inference.predict_array`)."""
+    return run_model(model, images, batch_size, "sigmoid" if multilabel else "softmax")
 
 
 def predict_paths(model: torch.nn.Module, meta: dict, paths: Sequence[str], batch_size: int = 64,
@@ -115,26 +114,19 @@ def plot_confusion(m: dict, path: str | Path, title: str = "") -> None:
     ax.set_ylabel("true")
     ax.set_title(title or f"accuracy {m['accuracy']:.3f}")
     fig.tight_layout()
-    tmp = Path(path).with_name(f".{Path(path).name}.tmp-{os.getpid()}.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, path)
+    atomic_savefig(fig, path, "--output")
 
 
 def write_predictions(path: str | Path, paths: Sequence[str], probs: np.ndarray, classes: Sequence[str],
                       true: Sequence[str] | None = None, delimiter: str = ",", id_name: str = "path") -> None:
     """Predictions as CSV/TSV: id, predicted class, one probability column per class (and the true class), written
     atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", newline="") as f:
+    with atomic_output(path, "--output") as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f, delimiter=delimiter)
         w.writerow([id_name, "predicted", *[f"p_{c}" for c in classes], *(["true"] if true is not None else [])])
         for i, p in enumerate(paths):
             w.writerow([p, classes[int(probs[i].argmax())], *[f"{v:.6f}" for v in probs[i]],
                         *([true[i]] if true is not None else [])])
-    os.replace(tmp, path)
 
 
 def test_report(checkpoint: str | Path, dm, out_dir: str | Path) -> dict:
@@ -147,13 +139,18 @@ def test_report(checkpoint: str | Path, dm, out_dir: str | Path) -> dict:
 
     model, meta = load_classifier(checkpoint)
     multilabel = bool(meta["example_info"].get("multilabel"))
-    probs = predict_array(model, dm.test_set.inputs, 256, multilabel)
+    if meta["example_info"].get("kind") == "sequence":  # windows tiled and averaged, exactly as predict does
+        from genotorch.predict.sequences import predict_sequences
+
+        probs = predict_sequences(model, meta["example_info"]["shape"][1], dm.test_sequences, multilabel=multilabel)
+    else:
+        probs = predict_array(model, dm.test_set.inputs, 256, multilabel)
     y = np.asarray(dm.test_set.labels)
     m = multilabel_metrics(y, probs, meta["classes"]) if multilabel else \
         classification_metrics(y, probs, meta["classes"])
     m["checkpoint"] = str(checkpoint)
     out_dir = Path(out_dir)
-    (out_dir / "test_metrics.json").write_text(json.dumps(m, indent=2) + "\n")
+    atomic_write_json(out_dir / "test_metrics.json", m, "test_metrics.json")
     if multilabel:
         write_multilabel_predictions(out_dir / "test_predictions.csv", dm.test_ids, probs, meta["classes"], y)
     else:
@@ -161,17 +158,14 @@ def test_report(checkpoint: str | Path, dm, out_dir: str | Path) -> dict:
                           [dm.classes[int(v)] for v in y])
         plot_confusion(m, out_dir / "confusion_matrix.png", f"held-out test: accuracy {m['accuracy']:.3f}")
     plot_roc_pr(y, probs, meta["classes"], out_dir / "roc_pr.png", f"held-out test ({m['n']} examples)")
-    print(format_metrics(m, f"held-out test split ({m['n']} examples), best checkpoint"))
+    logger.info(format_metrics(m, f"held-out test split ({m['n']} examples), best checkpoint"))
     return m
 
 
 def write_multilabel_predictions(path: Path, ids, probs: np.ndarray, targets, y: np.ndarray | None = None) -> None:
     """CSV ``id, p_<target>... (, true_<target>...)`` written atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", newline="") as f:
-        w = csv.writer(f, delimiter="\t" if path.suffix == ".tsv" else ",")
+    with atomic_output(path, "--output") as tmp, open(tmp, "w", newline="") as f:
+        w = csv.writer(f, delimiter="\t" if Path(path).suffix == ".tsv" else ",")
         w.writerow(["id", *[f"p_{t}" for t in targets], *([f"true_{t}" for t in targets] if y is not None else [])])
         for i, r in enumerate(probs):
             w.writerow([ids[i], *[f"{v:.6f}" for v in r], *([str(int(v)) for v in y[i]] if y is not None else [])])
-    os.replace(tmp, path)

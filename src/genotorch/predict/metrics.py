@@ -10,11 +10,11 @@ the classes of single-label ones.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+from genotorch.io.files import atomic_savefig
 
 
 def multilabel_metrics(y: np.ndarray, probs: np.ndarray, targets: Sequence[str]) -> dict:
@@ -84,7 +84,4 @@ def plot_roc_pr(y: np.ndarray, probs: np.ndarray, names: Sequence[str], path: st
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    tmp = Path(path).with_name(f".{Path(path).name}.tmp-{os.getpid()}.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, path)
+    atomic_savefig(fig, path, "--output")

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from genotorch.models.inference import run_batches
 from genotorch.encode.onehot import one_hot, reverse_complement
 from genotorch.errors import GenotorchError
 
@@ -49,11 +50,11 @@ def windows(seq: str, length: int) -> list[str]:
     return [seq[s:s + length] for s in starts]
 
 
-def _per_sequence(fn, length: int, seqs: list[str], rc_average: bool, batch_size: int,
+def _per_sequence(model: torch.nn.Module, fn, length: int, seqs: list[str], rc_average: bool, batch_size: int,
                   progress=None) -> np.ndarray:
-    """``fn`` (one-hot batch -> ``(n, D)`` tensor) applied to every window of every sequence (both strands when
-    ``rc_average``); rows averaged per sequence: ``(N, D)`` float64. ``progress(done, total, windows)`` is called
-    after every batch."""
+    """``fn`` (one-hot batch -> ``(n, D)`` tensor, using ``model``) applied to every window of every sequence (both
+    strands when ``rc_average``) through the shared inference runner (:mod:`genotorch.models.inference`); rows
+    averaged per sequence: ``(N, D)`` float64. ``progress(done, total, windows)`` is called after every batch."""
     tiles, owner = [], []
     for i, s in enumerate(seqs):
         for w in windows(s, length):
@@ -63,15 +64,15 @@ def _per_sequence(fn, length: int, seqs: list[str], rc_average: bool, batch_size
     outs = []
     total = sum(-(-len(t) // batch_size) for t in strands)
     done = n = 0
-    with torch.inference_mode():
-        for t in strands:
-            rows = []
-            for i in range(0, len(t), batch_size):
-                rows.append(fn(torch.from_numpy(one_hot(t[i:i + batch_size], length))).float().numpy())
-                done, n = done + 1, n + len(rows[-1])
-                if progress:
-                    progress(done, total, n)
-            outs.append(np.concatenate(rows).astype(np.float64))
+    for t in strands:
+        rows = []
+        batches = (one_hot(t[i:i + batch_size], length) for i in range(0, len(t), batch_size))
+        for out in run_batches(model, batches, lambda m, x: fn(x)):
+            rows.append(out)
+            done, n = done + 1, n + len(out)
+            if progress:
+                progress(done, total, n)
+        outs.append(np.concatenate(rows).astype(np.float64))
     rows = np.mean(outs, axis=0)
     owner = np.array(owner)
     out = np.zeros((len(seqs), rows.shape[1]))
@@ -84,7 +85,7 @@ def predict_sequences(model: torch.nn.Module, length: int, seqs: list[str], rc_a
     """``(N, K)`` float64 class probabilities (softmax), or per-target probabilities (sigmoid) of a multi-label
     model (see the module docstring)."""
     act = torch.sigmoid if multilabel else (lambda z: torch.softmax(z, 1))
-    return _per_sequence(lambda x: act(model(x).float()), length, seqs, rc_average, batch_size, progress)
+    return _per_sequence(model, lambda x: act(model(x).float()), length, seqs, rc_average, batch_size, progress)
 
 
 def embedding_function(model: torch.nn.Module, pooling: str | None = None):
@@ -117,7 +118,7 @@ def embed_sequences(model: torch.nn.Module, length: int, seqs: list[str], rc_ave
                     pooling: str | None = None, batch_size: int = 512, progress=None) -> np.ndarray:
     """``(N, D)`` float32 embeddings, one row per sequence: windows (and strands, with ``rc_average``) averaged
     like the probabilities of :func:`predict_sequences`; ``D`` and the layer as in :func:`embedding_function`."""
-    return _per_sequence(embedding_function(model, pooling), length, seqs, rc_average, batch_size,
+    return _per_sequence(model, embedding_function(model, pooling), length, seqs, rc_average, batch_size,
                          progress).astype(np.float32)
 
 
@@ -131,29 +132,24 @@ def write_embeddings(path: str | Path, ids: list[str], emb: np.ndarray, attrs: d
     Returns the paths written. Raises GenotorchError for another suffix.
     """
     import json
-    import os
+
+    from genotorch.io.files import atomic_output, atomic_write_json, atomic_write_text
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     if path.suffix in (".h5", ".hdf5"):
         import h5py
 
-        with h5py.File(tmp, "w") as f:
+        with atomic_output(path, "--output") as tmp, h5py.File(tmp, "w") as f:
             f.create_dataset("embeddings", data=emb.astype(np.float32))
             f.create_dataset("ids", data=np.array(ids, dtype=object), dtype=h5py.string_dtype())
             for k, v in attrs.items():
                 f.attrs[k] = json.dumps(v) if isinstance(v, (dict, list)) else v
-        os.replace(tmp, path)
         return [path]
     if path.suffix != ".npy":
         raise GenotorchError(f"--output {path}: use .npy (ids and settings written beside it) or .h5/.hdf5")
-    with open(tmp, "wb") as f:
-        np.save(f, emb.astype(np.float32))
     side = [path.with_suffix(".ids.txt"), path.with_suffix(".json")]
-    for p, text in zip(side, ["".join(f"{i}\n" for i in ids), json.dumps(attrs, indent=2) + "\n"]):
-        t = p.with_name(f".{p.name}.tmp-{os.getpid()}")
-        t.write_text(text)
-        os.replace(t, p)
-    os.replace(tmp, path)
+    atomic_write_text(side[0], "".join(f"{i}\n" for i in ids), "--output")
+    atomic_write_json(side[1], attrs, "--output")
+    with atomic_output(path, "--output") as tmp, open(tmp, "wb") as f:
+        np.save(f, emb.astype(np.float32))
     return [path, *side]

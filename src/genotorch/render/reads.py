@@ -23,7 +23,6 @@ Coordinates: ``pos`` is 0-based.
 
 from __future__ import annotations
 
-import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ import numpy as np
 from genotorch.encode.read_events import read_events
 from genotorch.errors import GenotorchError
 from genotorch.io.alignments import ReadFilter, fetch_reads
+from genotorch.io.files import atomic_output
 
 BASE_RGB = {"A": (0, 150, 0), "C": (0, 0, 255), "G": (209, 113, 5), "T": (255, 0, 0), "N": (100, 100, 100)}
 MATCH_FWD = (200, 200, 200)
@@ -197,12 +197,9 @@ def save_png(arr: np.ndarray, path: str | Path, title: str | None = None) -> Pat
     from PIL import Image
     from PIL.PngImagePlugin import PngInfo
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.png")
     info = PngInfo()
     if title:
         info.add_text("Title", title)
-    Image.fromarray(arr).save(tmp, pnginfo=info)
-    os.replace(tmp, path)
-    return path
+    with atomic_output(path, "--output", suffix=".png") as tmp:
+        Image.fromarray(arr).save(tmp, pnginfo=info)
+    return Path(path)

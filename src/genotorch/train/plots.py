@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from genotorch.io.files import atomic_savefig
 
 
 def read_metrics(path: str | Path) -> dict[str, list[tuple[int, float]]]:
@@ -42,9 +42,4 @@ def plot_curves(metrics_csv: str | Path, out_png: str | Path) -> Path:
         if ax.lines:
             ax.legend()
     fig.tight_layout()
-    out_png = Path(out_png)
-    tmp = out_png.with_name(f".{out_png.name}.tmp-{os.getpid()}.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, out_png)
-    return out_png
+    return atomic_savefig(fig, out_png, "curves.png")

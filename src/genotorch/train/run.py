@@ -13,7 +13,6 @@ and appends to ``logs/metrics.csv``.
 from __future__ import annotations
 
 import csv
-import json
 import logging
 import shutil
 from dataclasses import dataclass
@@ -25,13 +24,14 @@ import yaml
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 
-from genotorch.config import TrainConfig, dump_yaml
+from genotorch.config import TrainConfig
 from genotorch.data.loaders import KeyedDraws, class_weights, eval_loader, positive_weights, train_loader
 from genotorch.data.pileups import PileupDataModule
 from genotorch.errors import GenotorchError
 from genotorch.models.checkpoint import checkpoint_kind, load_matching_weights, read_checkpoint
 from genotorch.train.callbacks import CurvePlotter, ExactResume
 from genotorch.train.module import Classifier, build_meta
+from genotorch.io.files import atomic_write_json, atomic_write_text
 
 logger = logging.getLogger(__name__)
 
@@ -218,8 +218,8 @@ def _checked_fit(cfg: TrainConfig, out: Path, resume: str | None, resume_ckpt: d
     carried = _old_metrics(out, int(resume_ckpt.get("global_step", 0))) if resume_ckpt else ([], [])
     _prepare_output_dir(out, cfg, bool(resume), overwrite)
     if cfg.task == "sequence":
-        (out / "leakage.json").write_text(json.dumps(dm.report, indent=2) + "\n")
-    dump_yaml(cfg.to_dict(), out / "config.yaml")
+        atomic_write_json(out / "leakage.json", dm.report, "leakage.json")
+    atomic_write_text(out / "config.yaml", yaml.safe_dump(cfg.to_dict(), sort_keys=False), "config.yaml")
     return _fit(cfg, out, module, dm, train_dl, val_dl, resume, progress_bar, carried)
 
 

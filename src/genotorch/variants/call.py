@@ -7,8 +7,7 @@ channels and shape first.
 
 from __future__ import annotations
 
-import shlex
-import sys
+import json
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -24,6 +23,7 @@ from genotorch.io.intervals import contig_alias
 from genotorch.io.reference import Reference
 from genotorch.io.variants import write_vcf
 from genotorch.models.checkpoint import load_classifier
+from genotorch.models.inference import predict_array
 from genotorch.variants.candidates import Candidate
 from genotorch.variants.make_examples import (
     DEFAULT_MAX_CANDIDATES_PER_KB, CandidateRateCheck, Inputs, MakeExamplesConfig, check_workers, iter_chunk_results,
@@ -32,24 +32,16 @@ from genotorch.variants.make_examples import (
 from genotorch.variants.postprocess import CallRecord, postprocess
 
 
-def predict_probs(model: torch.nn.Module, pileups: np.ndarray, batch_size: int = 256, device: str = "cpu") -> np.ndarray:
-    """Softmax genotype probabilities, shape (N, 3), float64, for uint8 pileups (N, C, H, W)."""
-    out = []
-    with torch.inference_mode():
-        for i in range(0, len(pileups), batch_size):
-            x = torch.from_numpy(np.ascontiguousarray(pileups[i : i + batch_size])).to(device)
-            out.append(torch.softmax(model(x).float(), dim=1).cpu().numpy())
-    return np.concatenate(out).astype(np.float64) if out else np.zeros((0, 3))
-
-
-def _device() -> str:
-    return "cuda" if torch.cuda.is_available() else "cpu"
+def predict_probs(model: torch.nn.Module, pileups, batch_size: int = 256) -> np.ndarray:
+    """Softmax genotype probabilities, shape (N, 3), float64, for uint8 pileups (N, C, H, W) (an array or an HDF5
+    dataset), through the shared inference runner (:mod:`genotorch.models.inference`: CUDA when present)."""
+    return predict_array(model, pileups, batch_size, "softmax") if len(pileups) else np.zeros((0, 3))
 
 
 def call_variants(reference: str, reads: str, model_path: str, output: str, regions: Sequence[str] | None = None,
                   workers: int = 1, min_qual: float = 1.0, batch_size: int = 256,
                   progress: Callable[[int, int, int], None] | None = None,
-                  max_candidates_per_kb: float = DEFAULT_MAX_CANDIDATES_PER_KB) -> dict:
+                  max_candidates_per_kb: float = DEFAULT_MAX_CANDIDATES_PER_KB, command: str = "") -> dict:
     """Call variants in ``regions`` of ``reads`` and write ``output`` (.vcf.gz + .tbi).
 
     Returns
@@ -64,8 +56,6 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
     check_output(output, min_qual)
     check_workers(workers)
     model, meta = load_classifier(model_path, kind="pileup")
-    device = _device()
-    model.to(device)
     me_config = MakeExamplesConfig.from_dict(meta["example_info"]["config"])
     inputs = Inputs(reference, reads)
     probe, _, chunks = open_run(inputs, me_config, regions, None)
@@ -74,18 +64,18 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
     n_cand = 0
     for k, res in enumerate(iter_chunk_results(inputs, chunks, me_config, workers, probe), 1):
         rate.add(res)
-        probs = predict_probs(model, res.pileups, batch_size, device)
+        probs = predict_probs(model, res.pileups, batch_size)
         records.extend(postprocess(res.candidates, probs, min_qual))
         n_cand += len(res.candidates)
         if progress:
             progress(k, len(chunks), n_cand)
     sample = sample_name(probe.alignments)
-    _write(output, records, probe.reference, sample, model_path)
+    _write(output, records, probe.reference, sample, model_path, meta, command)
     return _stats(n_cand, records)
 
 
 def call_from_examples(examples: str, reference: str, model_path: str, output: str, min_qual: float = 1.0,
-                       batch_size: int = 256) -> dict:
+                       batch_size: int = 256, command: str = "") -> dict:
     """Call from a make-examples HDF5 file (e.g. made on another machine) instead of reads.
 
     Raises
@@ -100,14 +90,12 @@ def call_from_examples(examples: str, reference: str, model_path: str, output: s
     ref = Reference(reference)
     v = read_variants(examples)
     check_examples_match_reference(v, ref, examples)
-    device = _device()
-    model.to(device)
     with h5py.File(examples, "r") as h5:
-        probs = predict_probs(model, h5["pileups"], batch_size, device)
+        probs = predict_probs(model, h5["pileups"], batch_size)
     cands = [Candidate(str(v["contig"][i]), int(v["pos"][i]), str(v["ref"][i]), str(v["alt"][i]), int(v["depth"][i]),
                        int(v["ref_count"][i]), int(v["alt_count"][i])) for i in range(len(probs))]
     records = postprocess(cands, probs, min_qual)
-    _write(output, records, ref, info.get("sample", "SAMPLE"), model_path)
+    _write(output, records, ref, info.get("sample", "SAMPLE"), model_path, meta, command)
     return _stats(len(cands), records)
 
 
@@ -151,9 +139,15 @@ def check_examples_match_reference(v: dict, reference: Reference, path, sample: 
                              f"examples were made on another reference; give the --ref they were made with")
 
 
-def _write(output: str, records: list[CallRecord], reference: Reference, sample: str, model_path: str) -> None:
+def _write(output: str, records: list[CallRecord], reference: Reference, sample: str, model_path: str, meta: dict,
+           command: str) -> None:
     order = {c: i for i, c in enumerate(reference.lengths)}
     records.sort(key=lambda r: (order[r.contig], r.pos))
     extra = [f"##genotorch_model={Path(model_path).resolve()}",
-             f"##genotorch_command={' '.join(shlex.quote(a) for a in sys.argv)}"]
+             f"##genotorch_command={command}",
+             f"##genotorch_make_examples={json.dumps(meta['example_info']['config'], sort_keys=True)}"]
+    if meta.get("training_protocol"):
+        extra.append(f"##genotorch_model_training={meta['training_protocol']}")
+    if meta.get("calibration"):
+        extra.append(f"##genotorch_model_calibration={json.dumps(meta['calibration'], sort_keys=True)}")
     write_vcf(output, records, reference.lengths, sample, extra)
