@@ -7,10 +7,11 @@ Every stage is skipped when its output exists, so an interrupted run goes on whe
 Data (nothing from HG001 NA12878 chr20:10,000,001-10,100,000 or the HG001 second library: those stay tests):
 
 * sim: HG001's phased GIAB v3.3.2 haplotypes over chr20:9,995,001-11,095,000 with that window left out, plus
-  seeded random variants (new loci every set), simulated by ``genotorch simulate-training-data`` (art_illumina with
-  HiSeq 2000/2500 and HiSeq X profiles, 100-150 bp, 20-60x, no contaminant genome: its low-fraction hom-ref alleles
-  taught the first model to reject real hets at 0.2-0.4), bwa mem. Training examples from chr20:9,995,001-11,000,000,
-  validation from 11,000,001-11,095,000.
+  seeded random variants (new loci every set; half of the random indels are expansions or contractions of a
+  homopolymer or STR, where real indels sit), simulated by ``genotorch simulate-training-data`` (art_illumina with
+  HiSeq 2000/2500 and HiSeq X profiles, 100-150 bp, 20-60x, PCR stutter in the reads' repeats at three rates, no
+  contaminant genome: its low-fraction hom-ref alleles taught the first model to reject real hets at 0.2-0.4),
+  bwa mem. Training examples from chr20:9,995,001-11,000,000, validation from 11,000,001-11,095,000.
 * real: the five HG002 HiSeq X regions (GIAB v4.2.1 truth, the approximate confident BED), each at its own depth
   (59-96x) and subsampled to 50% and 30% (seeded ``samtools view -s``): real error modes at the depths users have.
 
@@ -47,10 +48,12 @@ HG2_TRUTH = HG2 / "HG002_GRCh37_v4.2.1_truth.regions.vcf.gz"
 HG2_BED = HG2 / "HG002_GRCh37_v4.2.1_confident.approx.bed"
 SPAN, HOLDOUT = "chr20:9995001-11095000", "chr20:10000001-10100000"
 
-# name, read length, depth, art profile, seed
-SIM_SETS = [("s100x50", 100, 50, "HS20", 11), ("s100x30", 100, 30, "HS20", 12), ("s150x25", 150, 25, "HSXt", 13),
-            ("s150x40", 150, 40, "HSXn", 14), ("s125x20", 125, 20, "HS25", 15), ("s150x60", 150, 60, "HS25", 16),
-            ("s150x30", 150, 30, "HSXt", 17)]
+# name, read length, depth, art profile, PCR stutter rate, seed
+SIM_SETS = [("s100x50", 100, 50, "HS20", 0.005, 11), ("s100x30", 100, 30, "HS20", 0.01, 12),
+            ("s150x25", 150, 25, "HSXt", 0.01, 13), ("s150x40", 150, 40, "HSXn", 0.005, 14),
+            ("s125x20", 125, 20, "HS25", 0.0, 15), ("s150x60", 150, 60, "HS25", 0.01, 16),
+            ("s150x30", 150, 30, "HSXt", 0.0, 17)]
+REPEAT_INDEL_FRACTION = 0.5
 FOLD_SIMS = ("s150x25", "s150x40", "s100x30")  # the simulated part of the fold and final fine-tuning
 FRACTIONS = ((1.0, 0), (0.5, 7), (0.3, 8))  # (subsample fraction, seed) of the real reads
 REAL_OVERSAMPLE = 3
@@ -78,12 +81,13 @@ def gt(*args) -> None:
 
 def simulate(out: Path, workers: int) -> tuple[dict, dict]:
     train, val = {}, {}
-    for name, length, depth, profile, seed in SIM_SETS:
+    for name, length, depth, profile, stutter, seed in SIM_SETS:
         d = out / "sim" / name
         if not (d / "reads.bam").exists():
             gt("simulate-training-data", "--ref", HG1_REF, "--truth", HG1_TRUTH, "--regions", SPAN, "--exclude",
                HOLDOUT, "-o", d, "--read-length", length, "--depth", depth, "--profile", profile, "--seed", seed,
-               "-t", workers, "--random-variant-spacing", 300)
+               "-t", workers, "--random-variant-spacing", 300, "--repeat-indel-fraction", REPEAT_INDEL_FRACTION,
+               "--stutter-rate", stutter)
         for part, region, store in (("train", "chr20:9995001-11000000", train), ("val", "chr20:11000001-11095000",
                                                                                    val)):
             h5 = d / f"{part}.h5"

@@ -125,3 +125,21 @@ def test_random_variants_join_the_truth(shared, tmp_path):
     assert all(min(abs(p - q) for q in real) >= 20 for p in extra)  # never on top of a real variant
     gts = [gt for p, gt in got if p in set(extra)]
     assert {(1, 1), (1, 0), (0, 1)} == set(gts)
+
+
+def test_repeat_tracts_indels_and_stutter():
+    import numpy as np
+
+    from genotorch.variants.simulate_errors import _stutter_read, repeat_indel, repeat_tracts
+
+    seq = "GCT" + "A" * 8 + "GC" + "CA" * 5 + "TTG"
+    assert repeat_tracts(seq) == [(3, 11, "A"), (13, 23, "CA")]  # the GC before (CA)5 is no unit of it
+    rng = np.random.default_rng(0)
+    for _ in range(20):  # anchored on the base before the tract, whole units added or removed
+        pos, (ref, alt) = repeat_indel(seq, 100, (3, 11, "A"), rng)
+        assert pos == 102 and ref[0] == alt[0] == "T" and set(ref[1:] + alt[1:]) == {"A"} and len(ref) != len(alt)
+    read = "ACGT" + "T" * 15 + "GACC"
+    outs = {_stutter_read(read, "I" * len(read), 0.1, 1.0, np.random.default_rng(k))[0] for k in range(40)}
+    assert outs <= {read.replace("T" * 15, "T" * 14), read.replace("T" * 15, "T" * 16)}  # p = min(1, 1.0): always
+    assert len(outs) == 2
+    assert _stutter_read(read, "I" * len(read), 0.0, 1.0, np.random.default_rng(0))[0] == read

@@ -164,6 +164,10 @@ def simulate_cmd(
     contaminant_spacing: int = typer.Option(300, help="Mean bp between the contaminant's random variants."),
     random_variant_spacing: int = typer.Option(0, help="Add seeded random phased variants to the sample, one per "
                                                "this many bp on average (0: only the truth's)."),
+    repeat_indel_fraction: float = typer.Option(0.0, help="Of the random indels, the fraction placed as unit "
+                                                "expansions/contractions of a nearby homopolymer or STR."),
+    stutter_rate: float = typer.Option(0.0, help="PCR stutter: per read and repeat tract, probability "
+                                       "rate x (length - 5) of one unit more or less (0: none)."),
 ):
     """Simulate a labelled Illumina read set from a reference and a phased truth VCF: the sample's two haplotypes
     -> art_illumina paired reads -> bwa mem -> sorted, indexed BAM, with the truth VCF and confident BED to label it
@@ -174,7 +178,8 @@ def simulate_cmd(
     cfg = SimulationConfig(depth=depth, read_length=read_length, fragment_mean=fragment_mean, fragment_sd=fragment_sd,
                            profile=profile, quality_shift=quality_shift, margin=margin, seed=seed, sample=sample,
                            threads=threads, contamination=contamination, contaminant_spacing=contaminant_spacing,
-                           random_variant_spacing=random_variant_spacing)
+                           random_variant_spacing=random_variant_spacing, repeat_indel_fraction=repeat_indel_fraction,
+                           stutter_rate=stutter_rate)
     t0 = time.perf_counter()
     info = simulate_training_data(ref, truth, regions, out_dir, cfg, exclude or (), log=lambda s: console.print(s))
     c = info["counts"]

@@ -54,6 +54,7 @@ from genotorch.errors import GenotorchError
 from genotorch.io.intervals import Interval, contig_alias, merge_intervals, parse_regions
 from genotorch.io.reference import Reference
 from genotorch.variants.haplotypes import PlacedVariant, build_haplotypes
+from genotorch.variants.simulate_errors import add_stutter, repeat_indel, repeat_tracts
 from genotorch.io.variants import open_vcf, write_genotype_vcf
 
 TOOLS = {"art_illumina": "art-nextgen-simulation-tools", "bwa": "bwa", "samtools": "samtools"}
@@ -69,6 +70,9 @@ class SimulationConfig:
     error rate 10^(-x/10)-fold. margin: bp removed from each end of a piece in the confident BED. pad: bp of
     reference either side of the pieces in the alignment index. seed: art's ``-rs`` (and the contaminant's).
     contamination / contaminant_spacing / random_variant_spacing: see the module docstring.
+    repeat_indel_fraction: of the random indels, the fraction placed as unit expansions/contractions of a nearby
+    homopolymer or STR; stutter_rate: PCR stutter in the reads' repeats
+    (:mod:`genotorch.variants.simulate_errors`; 0 = none).
     """
 
     depth: float = 30.0
@@ -85,6 +89,8 @@ class SimulationConfig:
     contamination: float = 0.0
     contaminant_spacing: int = 300
     random_variant_spacing: int = 0
+    repeat_indel_fraction: float = 0.0
+    stutter_rate: float = 0.0
 
 
 def art_profile(read_length: int) -> str:
@@ -147,6 +153,10 @@ def simulate_training_data(ref_path: str | Path, truth_path: str | Path, regions
         raise GenotorchError(f"--fragment-mean {cfg.fragment_mean} is shorter than --read-length {cfg.read_length}")
     if not 0 <= cfg.contamination < 0.5:
         raise GenotorchError(f"--contamination {cfg.contamination}: give a fraction in [0, 0.5)")
+    if not 0 <= cfg.repeat_indel_fraction <= 1:
+        raise GenotorchError(f"--repeat-indel-fraction {cfg.repeat_indel_fraction}: give a fraction in [0, 1]")
+    if not 0 <= cfg.stutter_rate <= 0.1:
+        raise GenotorchError(f"--stutter-rate {cfg.stutter_rate}: give a rate in [0, 0.1] (per bp of repeat)")
     ref = Reference(ref_path)
     pieces = subtract(parse_regions(list(regions), ref.lengths),
                       parse_regions(list(exclude), ref.lengths) if exclude else [])
@@ -168,7 +178,8 @@ def simulate_training_data(ref_path: str | Path, truth_path: str | Path, regions
                   "random_variants": 0}
         if cfg.random_variant_spacing > 0:
             truth_path, counts["random_variants"] = _add_random_variants(
-                truth_path, sample, ref, pieces, cfg.random_variant_spacing, cfg.seed, tmp / "with_random.vcf")
+                truth_path, sample, ref, pieces, cfg.random_variant_spacing, cfg.seed, tmp / "with_random.vcf",
+                cfg.repeat_indel_fraction)
             log(f"added {counts['random_variants']} random variants to the sample")
         with open(tmp / "haplotypes.fa", "w") as fa:
             for i, p in enumerate(pieces):
@@ -196,6 +207,13 @@ def simulate_training_data(ref_path: str | Path, truth_path: str | Path, regions
             for k in (1, 2):
                 with open(tmp / f"reads{k}.fq", "ab") as dst, open(tmp / f"cont{k}.fq", "rb") as src:
                     shutil.copyfileobj(src, dst)
+        if cfg.stutter_rate > 0:
+            rng = np.random.default_rng([cfg.seed, 11])
+            for k in (1, 2):
+                counts[f"stutter_reads{k}"] = add_stutter(tmp / f"reads{k}.fq", tmp / f"stutter{k}.fq", cfg.stutter_rate,
+                                                          rng)
+                os.replace(tmp / f"stutter{k}.fq", tmp / f"reads{k}.fq")
+            log(f"PCR stutter: {counts['stutter_reads1'] + counts['stutter_reads2']} reads changed")
         # Alignment index over the span of the pieces, per contig.
         spans = _spans(pieces, ref, cfg.pad)
         with open(tmp / "span.fa", "w") as fa:
@@ -226,9 +244,10 @@ def simulate_training_data(ref_path: str | Path, truth_path: str | Path, regions
 
 
 def _add_random_variants(truth_path, sample: str, ref: Reference, pieces: Sequence[Interval], spacing: int, seed: int,
-                         out: Path) -> tuple[str, int]:
+                         out: Path, repeat_fraction: float = 0.0) -> tuple[str, int]:
     """Write ``out``.gz: the truth's records inside ``pieces`` plus random phased variants (see the module
-    docstring); returns its path and the number of random variants."""
+    docstring; ``repeat_fraction`` of the indels in homopolymers and STRs); returns its path and the number of
+    random variants."""
     rng = np.random.default_rng([seed, 7])
     rows: list[tuple[str, int, tuple[str, ...], tuple[int, int], bool]] = []
     with open_vcf(truth_path, "phased truth VCF", "--truth") as vf:
@@ -244,6 +263,8 @@ def _add_random_variants(truth_path, sample: str, ref: Reference, pieces: Sequen
     for p in pieces:
         seq = ref.fetch(p.contig, p.start, p.end)
         taken = np.array(sorted(r[1] for r in rows if r[0] == p.contig), dtype=np.int64)
+        tracts = repeat_tracts(seq)
+        tract_starts = np.array([t[0] for t in tracts], dtype=np.int64)
         pos = p.start + 30
         while True:
             pos += int(rng.geometric(1 / spacing)) + 20
@@ -256,7 +277,18 @@ def _add_random_variants(truth_path, sample: str, ref: Reference, pieces: Sequen
             if base not in "ACGT":
                 continue
             kind, size = rng.random(), int(min(10, rng.geometric(0.4)))
-            if kind < 0.85:
+            if kind >= 0.85 and rng.random() < repeat_fraction:  # an indel: in the next repeat tract
+                j = int(np.searchsorted(tract_starts, pos - p.start))
+                placed = repeat_indel(seq, p.start, tracts[j], rng) if j < len(tracts) and \
+                    tract_starts[j] - (pos - p.start) < 300 and tracts[j][1] + p.start < p.end - 30 else None
+                if placed is None:
+                    continue
+                pos, alleles = placed
+                i = int(np.searchsorted(taken, pos))
+                if (i < len(taken) and taken[i] - pos < 20) or (i > 0 and pos - taken[i - 1] < 20) or \
+                        (rows and rows[-1][0] == p.contig and pos <= rows[-1][1] + len(rows[-1][2][0])):
+                    continue
+            elif kind < 0.85:
                 alleles = (base, "ACGT".replace(base, "")[int(rng.integers(0, 3))])
             elif kind < 0.925:
                 alleles = (base, base + "".join("ACGT"[int(k)] for k in rng.integers(0, 4, size)))
