@@ -19,9 +19,7 @@ if command -v bcftools >/dev/null; then
   t3=$(now)
   echo "== bcftools mpileup | bcftools call -mv, same reads"
   $GT evaluate --calls "$OUT/bcftools.vcf.gz" --truth $TRUTH --confident $CONF --ref $REF --json "$OUT/bcftools.eval.json" 2>/dev/null
-  .venv/bin/python -c "import json, sys; from genotorch.variants.evaluate import format_side_by_side as f
-print(f({n: json.load(open(sys.argv[1] + '/' + n + '.eval.json')) for n in ('genotorch', 'bcftools')},
-        '\n== side by side: NA12878 chr20:10,000,001-10,100,000, inside the confident BED (hap.py counting)'))" "$OUT"
+  side_by_side $'\n== side by side: NA12878 chr20:10,000,001-10,100,000, inside the confident BED (hap.py counting)'
   awk -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" 'BEGIN {
     printf "\nwall time over 100 kb: genotorch call %.1f s; bcftools %.1f s (ratio %.1f)\n", b - a, d - c, (b - a) / (d - c) }'
 else

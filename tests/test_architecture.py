@@ -82,7 +82,7 @@ def test_modules_stay_small():
 # methods whose meaning the framework fixes (nn.Module, LightningModule, Callback, Sampler, DataLoader hooks)
 FRAMEWORK_HOOKS = {"forward", "training_step", "validation_step", "configure_optimizers", "setup", "train_dataloader",
                    "val_dataloader", "state_dict", "load_state_dict", "on_save_checkpoint", "on_load_checkpoint",
-                   "on_validation_end", "on_train_end", "set_epoch"}
+                   "on_validation_end", "on_train_end", "on_train_batch_end", "set_epoch", "filter"}
 
 
 def test_every_public_function_and_class_has_a_docstring():

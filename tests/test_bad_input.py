@@ -110,6 +110,8 @@ def bad(demo, model, seq_model, image_model, train_examples, tmp_path_factory):
     good = torch.load(model.last_checkpoint, weights_only=True)
     good["hyper_parameters"]["meta"]["extra"] = Payload(b["marker"])
     torch.save(good, b["payload"])
+    b["folder_h5"] = d / "folder.h5"
+    b["folder_h5"].mkdir()
     b["a_file"] = d / "a_file"
     b["a_file"].write_text("x")
     b["six_channel_examples"] = d / "six.h5"
@@ -206,7 +208,8 @@ ROWS = [
     ("me-unknown-channel", ME + ["--channels", "read_base,colour"], "unknown pileup channel"),
     ("me-shard-out-of-range", ME + ["--shard", "5/4"], "need 0 <= i < n"),
     ("me-shard-malformed", ME + ["--shard", "half"], "must look like i/n"),
-    ("me-output-is-folder", _set(ME, "-o", "{d}"), "is a folder"),
+    ("me-output-is-folder", _set(ME, "-o", "{folder_h5}"), "is a folder"),
+    ("me-output-suffix", _set(ME, "-o", "{d}/ex.tfrecord.gz"), "make-examples writes HDF5"),
     ("me-output-under-a-file", _set(ME, "-o", "{a_file}/x.h5"), "cannot be created"),
     # call
     ("call-model-missing", _set(CALL, "--model", "{d}/none.ckpt"), "does not exist: check --model"),
@@ -295,11 +298,11 @@ ROWS = [
     ("embed-pooling", ["embed", "{seqs}", "--model", "{seq_model}", "-o", "{out}", "--pooling", "max"],
      "--pooling max"),
     # render, negative-sites, igv-batch
-    ("render-region-past-end", ["render", "--ref", "{ref}", "--reads", "{bam}", "--region", "chr20:99999999", "-o",
+    ("render-region-past-end", ["render", "--ref", "{ref}", "--reads", "{bam}", "--regions", "chr20:99999999", "-o",
                                 "{out}"], "63,025,520 bp long"),
-    ("render-region-not-a-number", ["render", "--ref", "{ref}", "--reads", "{bam}", "--region", "chr20:abc", "-o",
-                                    "{out}"], "--region 'chr20:abc' is not of the form"),
-    ("render-layout", ["render", "--ref", "{ref}", "--reads", "{bam}", "--region", "chr20:10000100", "--layout",
+    ("render-region-not-a-number", ["render", "--ref", "{ref}", "--reads", "{bam}", "--regions", "chr20:abc", "-o",
+                                    "{out}"], "--regions 'chr20:abc' is not of the form"),
+    ("render-layout", ["render", "--ref", "{ref}", "--reads", "{bam}", "--regions", "chr20:10000100", "--layout",
                        "weird", "-o", "{out}"], "--layout weird"),
     ("render-no-site", ["render", "--ref", "{ref}", "--reads", "{bam}", "-o", "{out}"], "no site to draw"),
     ("render-index-past-end", ["render", "--examples", "{examples}", "--index", "99999", "-o", "{out}"],

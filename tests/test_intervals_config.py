@@ -46,8 +46,9 @@ def test_train_config_rejects_unknown_and_bad_values(tmp_path):
         load_train_config(p)
     p.write_text("data:\n  train: a.h5\n  batch_size: 8\ntrainer: {max_epochs: '4'}\n")
     cfg = load_train_config(p)
-    assert cfg.data.train == ("a.h5",) and cfg.data.batch_size == 8 and cfg.trainer.max_epochs == 4
-    assert isinstance(cfg, TrainConfig) and cfg.to_dict()["data"]["train"] == ["a.h5"]
+    a = str(p.parent / "a.h5")  # relative to the config file
+    assert cfg.data.train == (a,) and cfg.data.batch_size == 8 and cfg.trainer.max_epochs == 4
+    assert isinstance(cfg, TrainConfig) and cfg.to_dict()["data"]["train"] == [a]
 
 
 def test_train_set_overrides(tmp_path):

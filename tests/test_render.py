@@ -62,8 +62,8 @@ def test_fixed_height_and_deterministic_downsampling(tmp_path):
 
 
 def test_render_cli_sites_and_tensors(demo, tmp_path, train_examples):
-    r = runner.invoke(app, ["render", "--ref", str(demo.ref), "--reads", str(demo.bam), "--region",
-                            "chr20:10,001,436", "--region", "chr20:10001000-10001100", "-o", str(tmp_path / "p")])
+    r = runner.invoke(app, ["render", "--ref", str(demo.ref), "--reads", str(demo.bam), "--regions",
+                            "chr20:10,001,436", "--regions", "chr20:10001000-10001100", "-o", str(tmp_path / "p")])
     assert r.exit_code == 0, r.output
     names = sorted(p.name for p in (tmp_path / "p").iterdir())
     assert names == ["chr20_10001000_10001100.png", "chr20_10001386_10001486.png"]  # centred on 10,001,050

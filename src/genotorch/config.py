@@ -10,12 +10,14 @@ A config file looks like ``configs/demo_pileup.yaml``::
     optimizer: {name: adamw, lr: 0.001, weight_decay: 0.0001, scheduler: cosine}
     trainer: {max_epochs: 20, val_every_n_steps: 100, limit_val_batches: 20, early_stopping_patience: 5}
 
-Relative paths are taken relative to the working directory.
+Relative paths in a config file are taken relative to the file's folder (``configs/demo_pileup.yaml`` names
+``../runs/demo/train.h5``); paths given with ``--set`` on the command line, relative to the working directory.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -220,6 +222,28 @@ def _coerce(value, hint, key: str, source: str):
     return value
 
 
+PATH_KEYS = (("output_dir",), ("data", "train"), ("data", "val"), ("data", "test"), ("data", "labels"),
+             ("data", "reference"), ("data", "root"), ("data", "split_file"), ("model", "params", "pretrained"))
+
+
+def _resolve_paths(data: dict, base: Path) -> None:
+    """Make the relative paths of a config file (:data:`PATH_KEYS`) relative to the file's folder, so a config runs
+    the same from any working directory. Absolute paths, ``~`` paths and empty values are kept."""
+
+    def fix(v):
+        if isinstance(v, str) and v and not v.startswith(("/", "~")):
+            return os.path.normpath(base / v)
+        return v
+
+    for keys in PATH_KEYS:
+        node = data
+        for k in keys[:-1]:
+            node = node.get(k) if isinstance(node, dict) else None
+        if isinstance(node, dict) and keys[-1] in node:
+            v = node[keys[-1]]
+            node[keys[-1]] = [fix(x) for x in v] if isinstance(v, list) else fix(v)
+
+
 def load_train_config(path: str | Path, overrides: dict | None = None) -> TrainConfig:
     """Read a YAML training config.
 
@@ -235,6 +259,8 @@ def load_train_config(path: str | Path, overrides: dict | None = None) -> TrainC
         data = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as e:
         raise GenotorchError(f"config {path} is not valid YAML: {e}") from None
+    if isinstance(data, dict):
+        _resolve_paths(data, path.resolve().parent)
     for dotted, value in (overrides or {}).items():
         node = data
         *parents, last = dotted.split(".")

@@ -6,6 +6,7 @@ import functools
 import logging
 import signal
 import sys
+import time
 from contextlib import contextmanager
 
 import typer
@@ -14,8 +15,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from genotorch.errors import GenotorchError
 
-err_console = Console(stderr=True)
-console = Console()
+err_console = Console(stderr=True, soft_wrap=True)
+console = Console(soft_wrap=True)
 
 
 class _ConsoleHandler(logging.Handler):
@@ -79,12 +80,29 @@ def user_errors(fn):
     return wrapper
 
 
+PROGRESS_EVERY_S = 30.0
+
+
 @contextmanager
 def chunk_progress(description: str, unit: str):
-    """A progress bar over chunks (batches); yields ``update(done, total, n)``; ``n`` counts ``unit``."""
+    """A progress bar over chunks (batches) on a terminal, or a progress line every 30 s when stderr is a file
+    (a cluster job's log); yields ``update(done, total, n)``; ``n`` counts ``unit``."""
+    if not sys.stderr.isatty():
+        t0 = last = time.monotonic()
+
+        def update(done: int, total: int, n: int) -> None:
+            nonlocal last
+            now = time.monotonic()
+            if now - last >= PROGRESS_EVERY_S or done == total:
+                last = now
+                err_console.print(f"{description}: {done}/{total} chunks, {n} {unit}, {now - t0:.0f} s",
+                                  highlight=False)
+
+        yield update
+        return
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("chunks, {task.fields[n]} " + unit), TimeElapsedColumn(), TimeRemainingColumn()]
-    with Progress(*columns, console=err_console, disable=not sys.stderr.isatty()) as bar:
+    with Progress(*columns, console=err_console) as bar:
         task = bar.add_task(description, total=None, n=0)
 
         def update(done: int, total: int, n: int) -> None:

@@ -21,7 +21,7 @@ def predict_cmd(
     output: Path = typer.Option(..., "--output", "-o", help="Images: CSV path, predicted, p_<class>... (, true). "
                                 "Sequences: TSV id, predicted, p_<class>... (, true)."),
     batch_size: int = typer.Option(64, help="Images or windows per batch."),
-    rc_average: bool = typer.Option(False, "--rc-average", help="Sequences: average with the reverse complement."),
+    rc_average: bool = typer.Option(False, "--rc-average/--no-rc-average", help="Sequences: average with the reverse complement."),
 ):
     """Class probabilities for every image, decoded as in training (size, grey/RGB, top-left crop).
 

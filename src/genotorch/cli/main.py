@@ -17,6 +17,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120},
 )
 app.command("make-examples")(make_examples_cmd)
 app.command("train")(train_cmd)
@@ -44,9 +45,18 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
     pass
 
 
-def main() -> None:
-    """Entry point of the ``genotorch`` command."""
-    app()
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``genotorch`` command: arguments normalised (:mod:`genotorch.cli.conventions`), then
+    dispatched to the command."""
+    import sys
+
+    from genotorch.cli.common import err_console
+    from genotorch.cli.conventions import normalize_argv
+
+    args, notes = normalize_argv(sys.argv[1:] if argv is None else argv, typer.main.get_command(app))
+    for note in notes:
+        err_console.print(note, highlight=False, soft_wrap=True)
+    app(args=args, prog_name="genotorch")
 
 
 if __name__ == "__main__":

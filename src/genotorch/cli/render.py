@@ -13,11 +13,12 @@ from genotorch.cli.common import console, user_errors
 
 @user_errors
 def render_cmd(
-    out_dir: Path = typer.Option(..., "--out-dir", "-o", help="Folder for the PNGs (one per site: chr_start_end.png)."),
+    out_dir: Path = typer.Option(..., "--output", "-o", help="Folder for the PNGs (one per site: chr_start_end.png)."),
     ref: Optional[Path] = typer.Option(None, "--ref", help="Reference FASTA (with --reads)."),
     reads: Optional[Path] = typer.Option(None, "--reads", help="BAM/CRAM, indexed."),
     sites: Optional[Path] = typer.Option(None, "--sites", help="VCF (each POS) or BED (each interval's centre)."),
-    region: Optional[List[str]] = typer.Option(None, "--region", help="chr:pos or chr:start-end (1-based; the centre is pictured)."),
+    region: Optional[List[str]] = typer.Option(None, "--regions", help="Site(s): chr:pos (that base) or chr:start-end "
+                                               "(1-based; its centre); several separated by spaces or commas."),
     examples: Optional[Path] = typer.Option(None, "--examples", help="make-examples HDF5: draw its pileup tensors instead."),
     index: Optional[List[int]] = typer.Option(None, "--index", help="With --examples: which examples (default: the first 10)."),
     flank: int = typer.Option(50, help="Bases each side of the site."),
@@ -53,14 +54,14 @@ def render_cmd(
         raise GenotorchError("give --ref and --reads (or --examples)")
     cfg = RenderConfig(flank=flank, px_per_base=px_per_base, max_rows=max_rows, layout=layout, seed=seed)
     from genotorch.io.alignments import open_alignments
-    from genotorch.io.intervals import match_contig, parse_region
+    from genotorch.io.intervals import match_contig, parse_region, split_region_specs
     from genotorch.io.reference import Reference
 
     reference = Reference(ref)
     bam = open_alignments(reads, reference)
     todo = read_sites(sites, reference.lengths) if sites else []
-    for text in region or []:
-        iv = parse_region(text, reference.lengths, flag="--region")
+    for text in split_region_specs(region or []):
+        iv = parse_region(text, reference.lengths, flag="--regions", single_base=True)
         todo.append((iv.contig, (iv.start + iv.end - 1) // 2))
     if not todo:
         raise GenotorchError("no site to draw: give --sites or --region")

@@ -130,9 +130,9 @@ def _sequence_model(path: Path):
 def evaluate_sequences_cmd(
     inputs: Path = typer.Argument(..., help="Labelled CSV/TSV: sequence,label (+ task for a multi-label model)."),
     model: Path = typer.Option(..., "--model", help="Checkpoint of a sequence model (`genotorch train`)."),
-    out_dir: Path = typer.Option(..., "--out-dir", "-o", help="Folder for predictions.tsv, predictions.tsv.metrics.json "
+    out_dir: Path = typer.Option(..., "--output", "-o", help="Folder for predictions.tsv, predictions.tsv.metrics.json "
                                  "and predictions.tsv.roc_pr.png."),
-    rc_average: bool = typer.Option(False, "--rc-average", help="Average with the reverse complement's probabilities."),
+    rc_average: bool = typer.Option(False, "--rc-average/--no-rc-average", help="Average with the reverse complement's probabilities."),
 ):
     """Score a sequence model on a labelled table: accuracy, F1, MCC, AUROC, AUPRC (per class, or per task for a
     multi-label model), ROC and precision-recall curves as PNG, and the per-sequence probabilities."""
@@ -147,7 +147,7 @@ def embed_cmd(
     output: Path = typer.Option(..., "--output", "-o", help=".npy (ids in .ids.txt and settings in .json beside "
                                 "it) or .h5/.hdf5 (datasets embeddings and ids)."),
     pooling: Optional[str] = typer.Option(None, help="k-mer BERT only: mean (default of the model) or cls."),
-    rc_average: bool = typer.Option(False, "--rc-average", help="Average with the reverse complement's embedding."),
+    rc_average: bool = typer.Option(False, "--rc-average/--no-rc-average", help="Average with the reverse complement's embedding."),
     batch_size: int = typer.Option(256, help="Windows per batch."),
 ):
     """One embedding row per sequence: a k-mer BERT's pooled last hidden states (mean over the tokens by

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -15,7 +16,8 @@ def train_cmd(
     config: Path = typer.Argument(..., help="YAML config: data, model, optimizer, trainer (see configs/)."),
     resume: Optional[Path] = typer.Option(None, "--resume", help="Continue from a checkpoint (optimizer, scheduler, epoch, step)."),
     init_from: Optional[Path] = typer.Option(None, "--init-from", help="Start from another model's weights (matching tensors only)."),
-    output_dir: Optional[Path] = typer.Option(None, "--output-dir", help="Override the config's output_dir."),
+    output_dir: Optional[Path] = typer.Option(None, "--output", "-o", "--output-dir", help="The run's folder "
+                                              "(overrides the config's output_dir)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a run of another config in the output folder "
                                    "(without it such a folder is refused; --resume continues it)."),
     max_epochs: Optional[int] = typer.Option(None, "--max-epochs", help="Override trainer.max_epochs."),
@@ -26,11 +28,9 @@ def train_cmd(
 
     CUDA is used when present (with mixed precision), otherwise the CPU.
     """
-    from genotorch.config import load_train_config
-    from genotorch.train.run import train
-
     import yaml
 
+    from genotorch.config import load_train_config
     from genotorch.errors import GenotorchError
 
     overrides = {}
@@ -46,11 +46,17 @@ def train_cmd(
         overrides["output_dir"] = str(output_dir)
     if max_epochs is not None:
         overrides["trainer.max_epochs"] = max_epochs
-    cfg = load_train_config(config, overrides)
-    res = train(cfg, str(resume) if resume else None, str(init_from) if init_from else None, overwrite=overwrite)
-    console.print(f"best checkpoint: {res.best_checkpoint} (score {res.best_score})\n"
-                  f"last checkpoint: {res.last_checkpoint} (step {res.global_step}, epoch {res.epochs})\n"
-                  f"metrics: {Path(cfg.output_dir) / 'logs' / 'metrics.csv'}, curves: {Path(cfg.output_dir) / 'curves.png'}")
+    cfg = load_train_config(config, overrides)  # checked before the training stack (torch, Lightning) is imported
+    from genotorch.train.run import train
+
+    tty = sys.stderr.isatty()
+    res = train(cfg, str(resume) if resume else None, str(init_from) if init_from else None, progress_bar=tty,
+                overwrite=overwrite, log_every_s=None if tty else 30.0)
+    out = Path(cfg.output_dir).resolve()
+    best = Path(res.best_checkpoint).resolve() if res.best_checkpoint else None
+    console.print(f"best checkpoint: {best} (score {res.best_score})\n"
+                  f"last checkpoint: {Path(res.last_checkpoint).resolve()} (step {res.global_step}, epoch {res.epochs})"
+                  f"\nmetrics: {out / 'logs' / 'metrics.csv'}, curves: {out / 'curves.png'}", highlight=False)
     if res.test:
         t = res.test
         console.print(f"test MCC {t['mcc']:.4f}\ntest AUROC {t['auroc']:.4f}\ntest accuracy {t['accuracy']:.4f}")

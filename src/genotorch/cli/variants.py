@@ -75,7 +75,8 @@ def call_cmd(
                                          "Illumina model (genotorch/models/default, see its MODEL_CARD.md)."),
     output: Path = typer.Option(..., "--output", "-o", help="Output VCF (.vcf.gz; a .tbi index is written beside it)."),
     regions: Optional[List[str]] = typer.Option(None, "--regions", help=REGIONS_HELP),
-    examples: Optional[Path] = typer.Option(None, "--examples", help="Call from a make-examples HDF5 file instead of --reads."),
+    examples: Optional[List[Path]] = typer.Option(None, "--examples", help="Call from make-examples HDF5 file(s) "
+                                                  "instead of --reads (repeat it for one file per --shard)."),
     workers: int = typer.Option(1, "--workers", "-j", help="Processes making pileups."),
     min_qual: float = typer.Option(1.0, help="Non-reference calls with QUAL below this get FILTER LowQual."),
     max_candidates_per_kb: float = typer.Option(100.0, help=RATE_HELP),
@@ -95,7 +96,8 @@ def call_cmd(
         model = default_model_path()
     t0 = time.perf_counter()
     if examples:
-        stats = call_from_examples(str(examples), str(ref), str(model), str(output), min_qual, command=command_line())
+        stats = call_from_examples([str(e) for e in examples], str(ref), str(model), str(output), min_qual,
+                                   command=command_line())
     else:
         if reads is None:
             raise GenotorchError("give --reads (BAM/CRAM) or --examples (HDF5 from make-examples)")
@@ -146,7 +148,8 @@ def evaluate_cmd(
 def simulate_cmd(
     ref: Path = typer.Option(..., "--ref", help="Reference FASTA, indexed."),
     truth: Path = typer.Option(..., "--truth", help="PHASED truth VCF (bgzipped + tabix), e.g. GIAB's PGandRTGphasetransfer."),
-    out_dir: Path = typer.Option(..., "--out-dir", "-o", help="Folder for reads.bam, truth.vcf.gz, confident.bed, run_info.json."),
+    out_dir: Path = typer.Option(..., "--output", "-o", help="Folder for reads.bam, truth.vcf.gz, confident.bed, "
+                                 "run_info.json (--out-dir: the old spelling)."),
     regions: List[str] = typer.Option(..., "--regions", help="Region(s) to simulate: chr:start-end (1-based) and/or BED files."),
     exclude: Optional[List[str]] = typer.Option(None, "--exclude", help="Region(s) that get no reads at all (keep a real test window fair)."),
     depth: float = typer.Option(30.0, help="Mean diploid fold coverage (each haplotype gets half)."),
@@ -158,7 +161,8 @@ def simulate_cmd(
     margin: int = typer.Option(500, help="bp left out of confident.bed at each end of a simulated piece (coverage falls off)."),
     sample: Optional[str] = typer.Option(None, help="Sample in the truth VCF (default: the first)."),
     seed: int = typer.Option(0, help="art_illumina's random seed (the same seed gives the same reads)."),
-    threads: int = typer.Option(2, "--threads", "-t", help="bwa mem / samtools sort threads."),
+    threads: int = typer.Option(2, "--workers", "-j", help="bwa mem / samtools sort threads (--threads/-t: the old "
+                                "spelling)."),
     contamination: float = typer.Option(0.0, help="Fraction of the depth from a contaminant genome with random "
                                         "variants (hom-ref in the truth): low-fraction negatives for training."),
     contaminant_spacing: int = typer.Option(300, help="Mean bp between the contaminant's random variants."),

@@ -152,6 +152,21 @@ def fetch_reads(
         raise GenotorchError(f"reads file {af.filename.decode()} is corrupt near {contig}:{start + 1} ({e})") from None
 
 
+def median_read_length(af: pysam.AlignmentFile, contig: str, start: int, end: int, n: int = 200) -> int:
+    """Median query length (bp) of the first ``n`` primary reads overlapping ``[start, end)`` (0 when none)."""
+    import statistics
+
+    name = reads_contig(af, contig)
+    lengths = []
+    if name is not None:
+        for read in af.fetch(name, max(0, start), end):
+            if not read.is_secondary and not read.is_supplementary and read.query_length:
+                lengths.append(read.query_length)
+                if len(lengths) >= n:
+                    break
+    return int(statistics.median(lengths)) if lengths else 0
+
+
 def sample_name(af: pysam.AlignmentFile, default: str = "SAMPLE") -> str:
     """The SM of the first read group, or ``default``."""
     for rg in af.header.to_dict().get("RG", []):

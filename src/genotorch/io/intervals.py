@@ -40,21 +40,26 @@ class Interval:
 _REGION_RE = re.compile(r"^(?P<contig>[^:\s]+)(?::(?P<start>[\d,]+)(?:-(?P<end>[\d,]+))?)?$")
 
 
-def parse_region(text: str, contig_lengths: Mapping[str, int] | None = None, flag: str = "--regions") -> Interval:
+def parse_region(text: str, contig_lengths: Mapping[str, int] | None = None, flag: str = "--regions",
+                 single_base: bool = False) -> Interval:
     """Parse a samtools-style region string into a 0-based half-open :class:`Interval`.
 
     Parameters
     ----------
     text: str
-        ``chr20``, ``chr20:10000001`` (one base) or ``chr20:10,000,001-10,100,000`` (1-based, closed; commas
-        allowed).
+        ``chr20``, ``chr20:10000001`` (as samtools: from that base to the contig's end; one base with
+        ``single_base``, for sites) or ``chr20:10,000,001-10,100,000`` (1-based, closed; commas allowed).
     contig_lengths: mapping of contig name to length in bp, optional
         When given, the contig must exist (a ``chr`` prefix difference is matched) and the region must lie inside it.
+    flag: the option named in errors
+    single_base: ``chr:pos`` is the one base ``pos`` (a site) rather than ``pos`` to the contig's end
 
     Returns
     -------
     Interval
-        ``chr20:10,000,001-10,100,000`` -> ``Interval('chr20', 10000000, 10100000)``.
+        ``chr20:10,000,001-10,100,000`` -> ``Interval('chr20', 10000000, 10100000)``;
+        ``chr20:10,000,001`` -> ``Interval('chr20', 10000000, 63025520)`` (``Interval('chr20', 10000000,
+        10000001)`` with ``single_base``).
 
     Raises
     ------
@@ -74,7 +79,12 @@ def parse_region(text: str, contig_lengths: Mapping[str, int] | None = None, fla
             raise GenotorchError(f"region {text!r} names a whole contig; its length is unknown here, give start-end")
         return Interval(contig, 0, length)
     start = int(m.group("start").replace(",", ""))
-    end = int(m.group("end").replace(",", "")) if m.group("end") else start
+    if m.group("end"):
+        end = int(m.group("end").replace(",", ""))
+    elif single_base or length is None:
+        end = start
+    else:
+        end = max(length, start)  # samtools: chr:pos runs to the end of the contig
     if start < 1 or end < start:
         raise GenotorchError(f"{flag} {text!r}: start must be >= 1 and <= end (coordinates are 1-based, closed)")
     if length is not None and end > length:
@@ -171,14 +181,26 @@ def merge_intervals(intervals: Iterable[Interval]) -> list[Interval]:
     return merged
 
 
-def parse_regions(specs: Sequence[str], contig_lengths: Mapping[str, int]) -> list[Interval]:
-    """Regions from a mix of region strings and BED paths (a spec that is an existing file is read as BED)."""
-    out: list[Interval] = []
+def split_region_specs(specs: Sequence[str]) -> list[str]:
+    """Region arguments as a flat list: each argument may hold several regions separated by spaces or by commas
+    before a contig name (commas inside numbers stay: ``chr20:10,000,001-10,100,000,chr21`` is two regions)."""
+    out = []
     for spec in specs:
+        for word in spec.split():
+            out.extend(p for p in re.split(r",(?=[^\d,])", word) if p)
+    return out
+
+
+def parse_regions(specs: Sequence[str], contig_lengths: Mapping[str, int], flag: str = "--regions",
+                  single_base: bool = False) -> list[Interval]:
+    """Regions from a mix of region strings and BED paths (a spec that is an existing file is read as BED), as
+    the command line gives them (:func:`split_region_specs`), merged; ``single_base`` as in :func:`parse_region`."""
+    out: list[Interval] = []
+    for spec in split_region_specs(specs):
         if Path(spec).is_file():
             out.extend(read_bed(spec, contig_lengths))
         else:
-            out.append(parse_region(spec, contig_lengths))
+            out.append(parse_region(spec, contig_lengths, flag, single_base))
     return merge_intervals(out)
 
 

@@ -52,14 +52,20 @@ def classification_metrics(y_true: np.ndarray, probs: np.ndarray, classes: Seque
     from sklearn.metrics import (accuracy_score, average_precision_score, confusion_matrix, matthews_corrcoef,
                                  precision_recall_fscore_support, roc_auc_score)
 
+    import warnings
+
+    from sklearn.exceptions import UndefinedMetricWarning
+
     y_pred = probs.argmax(1)
     k = len(classes)
     p, r, f, n = precision_recall_fscore_support(y_true, y_pred, labels=list(range(k)), zero_division=0)
     try:
-        auroc = float(roc_auc_score(y_true, probs[:, 1]) if k == 2 else
-                      roc_auc_score(y_true, probs, multi_class="ovr", labels=list(range(k))))
-        auprc = float(average_precision_score(y_true == 1, probs[:, 1]) if k == 2 else
-                      average_precision_score(np.eye(k)[y_true], probs, average="macro"))
+        with warnings.catch_warnings():  # one class present: the curves are undefined, reported as n/a
+            warnings.simplefilter("ignore", UndefinedMetricWarning)
+            auroc = float(roc_auc_score(y_true, probs[:, 1]) if k == 2 else
+                          roc_auc_score(y_true, probs, multi_class="ovr", labels=list(range(k))))
+            auprc = float(average_precision_score(y_true == 1, probs[:, 1]) if k == 2 else
+                          average_precision_score(np.eye(k)[y_true], probs, average="macro"))
     except ValueError:
         auroc = auprc = float("nan")
     return {
@@ -83,8 +89,12 @@ def format_metrics(m: dict, title: str = "") -> str:
         from genotorch.predict.metrics import format_multilabel
 
         return format_multilabel(m, title)
-    lines.append(f"n {m['n']}  accuracy {m['accuracy']:.4f}  MCC {m['mcc']:.4f}  AUROC {m['auroc']:.4f}  "
-                 f"AUPRC {m['auprc']:.4f}  F1 {m['f1']:.4f}")
+    def num(x):
+        return "n/a" if x != x else f"{x:.4f}"  # NaN: a metric undefined on this data (one class present)
+
+    f1_name = f"F1({m['classes'][1]})" if len(m["classes"]) == 2 else "macro F1"
+    lines.append(f"n {m['n']}  accuracy {m['accuracy']:.4f}  MCC {m['mcc']:.4f}  AUROC {num(m['auroc'])}  "
+                 f"AUPRC {num(m['auprc'])}  {f1_name} {m['f1']:.4f}")
     lines.append(f"{'class':14s} {'precision':>9s} {'recall':>7s} {'F1':>7s} {'n':>6s}")
     for c, r in m["per_class"].items():
         lines.append(f"{c:14s} {r['precision']:9.4f} {r['recall']:7.4f} {r['f1']:7.4f} {r['support']:6d}")

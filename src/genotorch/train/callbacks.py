@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import random
+import time
 from pathlib import Path
 
 import lightning as L
@@ -13,6 +15,7 @@ from genotorch.data.loaders import EpochSampler
 from genotorch.train.plots import plot_curves
 
 RESUME_KEY = "genotorch_resume"
+logger = logging.getLogger(__name__)
 
 
 class CurvePlotter(L.Callback):
@@ -54,6 +57,28 @@ def _set_rng_state(state: dict) -> None:
     np.random.set_state((n["name"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["gauss"]))
     p = state["python"]
     random.setstate((p["version"], tuple(p["internal"]), p["gauss_next"]))
+
+
+class ProgressLog(L.Callback):
+    """A log line every ``every_s`` seconds of training (epoch, step, loss), for runs whose output goes to a file
+    where a progress bar would not show."""
+
+    def __init__(self, every_s: float = 30.0):
+        self.every_s = every_s
+        self._last = None
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        now = time.monotonic()
+        if self._last is None:
+            self._last = now
+        if now - self._last < self.every_s:
+            return
+        self._last = now
+        loss = trainer.callback_metrics.get("train_loss")
+        total = trainer.estimated_stepping_batches
+        logger.info(f"train: epoch {trainer.current_epoch + 1}/{trainer.max_epochs}, step {trainer.global_step}"
+                    f"/{int(total) if total != float('inf') else '?'}"
+                    + (f", train_loss {float(loss):.4f}" if loss is not None else ""))
 
 
 class ExactResume(L.Callback):

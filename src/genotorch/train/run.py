@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import logging
 import shutil
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from genotorch.data.loaders import KeyedDraws, class_weights, eval_loader, posit
 from genotorch.data.pileups import PileupDataModule
 from genotorch.errors import GenotorchError
 from genotorch.models.checkpoint import checkpoint_kind, load_matching_weights, read_checkpoint
-from genotorch.train.callbacks import CurvePlotter, ExactResume
+from genotorch.train.callbacks import CurvePlotter, ExactResume, ProgressLog
 from genotorch.train.module import Classifier, build_meta
 from genotorch.io.files import atomic_write_json, atomic_write_text
 
@@ -50,6 +51,26 @@ class TrainResult:
     global_step: int
     epochs: int
     test: dict | None = None  # held-out test metrics (image and sequence tasks)
+
+
+class _QuietLightning(logging.Filter):
+    """Drop Lightning's lines that say nothing about this run (accelerators not present, advertisements)."""
+
+    NOISE = ("GPU available", "TPU available", "HPU available", "💡 Tip", "`weights_only` was not set")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.getMessage()).startswith(self.NOISE)
+
+
+def quiet_lightning() -> None:
+    """Silence Lightning's noise (see :class:`_QuietLightning`) and two warnings about its own internals or a
+    validation loop genotorch skips on purpose; real warnings still show."""
+    for name in ("lightning.pytorch", "lightning.pytorch.utilities.rank_zero", "lightning.fabric"):
+        lg = logging.getLogger(name)
+        if not any(isinstance(f, _QuietLightning) for f in lg.filters):
+            lg.addFilter(_QuietLightning())
+    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
+    warnings.filterwarnings("ignore", message=r".*You defined a `validation_step` but have no `val_dataloader`.*")
 
 
 def _precision(cfg: TrainConfig) -> str:
@@ -166,7 +187,7 @@ def _csv_logger(out: Path, carried: tuple[list[str], list[dict]]) -> CSVLogger:
 
 
 def train(cfg: TrainConfig, resume: str | None = None, init_from: str | None = None,
-          progress_bar: bool = True, overwrite: bool = False) -> TrainResult:
+          progress_bar: bool = True, overwrite: bool = False, log_every_s: float | None = None) -> TrainResult:
     """Train a classifier as ``cfg`` says.
 
     Parameters
@@ -174,6 +195,7 @@ def train(cfg: TrainConfig, resume: str | None = None, init_from: str | None = N
     resume: checkpoint to continue from (weights, optimizer, scheduler, loop, sampler and random states restored)
     init_from: checkpoint whose weights initialise the model where names and shapes match (heads may differ)
     overwrite: replace a run of another config in ``cfg.output_dir``
+    log_every_s: log a progress line this often (for output to a file, where no progress bar shows)
 
     Raises
     ------
@@ -187,7 +209,7 @@ def train(cfg: TrainConfig, resume: str | None = None, init_from: str | None = N
     out = Path(cfg.output_dir)
     existed = out.exists()
     try:
-        return _checked_fit(cfg, out, resume, resume_ckpt, init_from, progress_bar, overwrite)
+        return _checked_fit(cfg, out, resume, resume_ckpt, init_from, progress_bar, overwrite, log_every_s)
     except BaseException:
         if not existed and not any((out / "checkpoints").glob("*.ckpt")):
             shutil.rmtree(out, ignore_errors=True)  # e.g. the image task's split.csv, written while reading data
@@ -195,7 +217,7 @@ def train(cfg: TrainConfig, resume: str | None = None, init_from: str | None = N
 
 
 def _checked_fit(cfg: TrainConfig, out: Path, resume: str | None, resume_ckpt: dict | None, init_from: str | None,
-                 progress_bar: bool, overwrite: bool) -> TrainResult:
+                 progress_bar: bool, overwrite: bool, log_every_s: float | None = None) -> TrainResult:
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     d = cfg.data
     dm, classes = _data_module(cfg, out)
@@ -220,11 +242,11 @@ def _checked_fit(cfg: TrainConfig, out: Path, resume: str | None, resume_ckpt: d
     if cfg.task == "sequence":
         atomic_write_json(out / "leakage.json", dm.report, "leakage.json")
     atomic_write_text(out / "config.yaml", yaml.safe_dump(cfg.to_dict(), sort_keys=False), "config.yaml")
-    return _fit(cfg, out, module, dm, train_dl, val_dl, resume, progress_bar, carried)
+    return _fit(cfg, out, module, dm, train_dl, val_dl, resume, progress_bar, carried, log_every_s)
 
 
 def _fit(cfg: TrainConfig, out: Path, module: Classifier, dm, train_dl, val_dl, resume: str | None,
-         progress_bar: bool, carried) -> TrainResult:
+         progress_bar: bool, carried, log_every_s: float | None = None) -> TrainResult:
     t = cfg.trainer
     has_val = dm.val_set is not None
     monitor = t.monitor if has_val else "train_loss"
@@ -234,8 +256,11 @@ def _fit(cfg: TrainConfig, out: Path, module: Classifier, dm, train_dl, val_dl, 
     last_cb = ModelCheckpoint(ckpt_dir, filename="last", every_n_train_steps=t.checkpoint_every_n_steps,
                               save_top_k=1, save_on_train_epoch_end=True, enable_version_counter=False)
     callbacks = [best_cb, last_cb, CurvePlotter(out / "curves.png"), ExactResume(train_dl.sampler, cfg.data.batch_size)]
+    if log_every_s:
+        callbacks.append(ProgressLog(log_every_s))
     if has_val and t.early_stopping_patience > 0:
         callbacks.append(EarlyStopping(monitor=monitor, mode=t.monitor_mode, patience=t.early_stopping_patience))
+    quiet_lightning()
     n_batches = max(1, len(train_dl))
     trainer = L.Trainer(
         default_root_dir=out,
@@ -258,7 +283,7 @@ def _fit(cfg: TrainConfig, out: Path, module: Classifier, dm, train_dl, val_dl, 
     )
     trainer.fit(module, train_dataloaders=train_dl, val_dataloaders=val_dl, ckpt_path=resume, weights_only=True)
     last = ckpt_dir / "last.ckpt"
-    trainer.save_checkpoint(last)
+    trainer.save_checkpoint(last, weights_only=False)
     best = Path(best_cb.best_model_path) if best_cb.best_model_path else None
     score = float(best_cb.best_model_score) if best_cb.best_model_score is not None else None
     test = None

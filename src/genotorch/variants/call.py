@@ -8,6 +8,7 @@ channels and shape first.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -16,7 +17,7 @@ import numpy as np
 import torch
 
 from genotorch.errors import GenotorchError
-from genotorch.io.alignments import sample_name
+from genotorch.io.alignments import median_read_length, sample_name
 from genotorch.io.examples import check_compatible, read_example_info, read_variants
 from genotorch.io.files import prepare_output
 from genotorch.io.intervals import contig_alias
@@ -30,6 +31,9 @@ from genotorch.variants.make_examples import (
     open_run,
 )
 from genotorch.variants.postprocess import CallRecord, postprocess
+
+
+logger = logging.getLogger(__name__)
 
 
 def predict_probs(model: torch.nn.Module, pileups, batch_size: int = 256) -> np.ndarray:
@@ -58,7 +62,12 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
     model, meta = load_classifier(model_path, kind="pileup")
     me_config = MakeExamplesConfig.from_dict(meta["example_info"]["config"])
     inputs = Inputs(reference, reads)
-    probe, _, chunks = open_run(inputs, me_config, regions, None)
+    probe, region_list, chunks = open_run(inputs, me_config, regions, None)
+    first = region_list[0]
+    median = median_read_length(probe.alignments, first.contig, first.start, first.end)
+    if median > 1000:  # every shipped model so far reads short reads
+        logger.warning(f"warning: the reads of {reads} look like long reads (median {median:,} bp), but {model_path} "
+                       f"is a short-read (Illumina) model: expect poor indel calls")
     rate = CandidateRateCheck(max_candidates_per_kb, reference, reads)
     records: list[CallRecord] = []
     n_cand = 0
@@ -74,28 +83,40 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
     return _stats(n_cand, records)
 
 
-def call_from_examples(examples: str, reference: str, model_path: str, output: str, min_qual: float = 1.0,
-                       batch_size: int = 256, command: str = "") -> dict:
-    """Call from a make-examples HDF5 file (e.g. made on another machine) instead of reads.
+def call_from_examples(examples: str | Sequence[str], reference: str, model_path: str, output: str,
+                       min_qual: float = 1.0, batch_size: int = 256, command: str = "") -> dict:
+    """Call from make-examples HDF5 files (e.g. one per ``--shard``, made on other machines) instead of reads:
+    their examples are pooled and sorted by position, so shards give the VCF one file would.
 
     Raises
     ------
     GenotorchError
-        When the examples' channels or shape differ from the model's.
+        When a file's channels or shape differ from the model's, or its variants are not on ``reference``.
     """
+    files = [examples] if isinstance(examples, (str, Path)) else list(examples)
     check_output(output, min_qual)
     model, meta = load_classifier(model_path, kind="pileup")
-    info = read_example_info(examples)
-    check_compatible(info, meta["example_info"]["channels"], meta["example_info"]["shape"], examples, "--model")
     ref = Reference(reference)
-    v = read_variants(examples)
-    check_examples_match_reference(v, ref, examples)
-    with h5py.File(examples, "r") as h5:
-        probs = predict_probs(model, h5["pileups"], batch_size)
-    cands = [Candidate(str(v["contig"][i]), int(v["pos"][i]), str(v["ref"][i]), str(v["alt"][i]), int(v["depth"][i]),
-                       int(v["ref_count"][i]), int(v["alt_count"][i])) for i in range(len(probs))]
-    records = postprocess(cands, probs, min_qual)
-    _write(output, records, ref, info.get("sample", "SAMPLE"), model_path, meta, command)
+    cands: list[Candidate] = []
+    probs = []
+    sample = "SAMPLE"
+    for path in files:
+        info = read_example_info(path)
+        check_compatible(info, meta["example_info"]["channels"], meta["example_info"]["shape"], path, "--model")
+        sample = info.get("sample", sample)
+        v = read_variants(path)
+        check_examples_match_reference(v, ref, path)
+        with h5py.File(path, "r") as h5:
+            probs.append(predict_probs(model, h5["pileups"], batch_size))
+        cands += [Candidate(str(v["contig"][i]), int(v["pos"][i]), str(v["ref"][i]), str(v["alt"][i]),
+                            int(v["depth"][i]), int(v["ref_count"][i]), int(v["alt_count"][i]))
+                  for i in range(len(v["pos"]))]
+    order = {c: i for i, c in enumerate(ref.lengths)}
+    rank = sorted(range(len(cands)), key=lambda i: (order.get(contig_alias(cands[i].contig, ref.lengths), 0),
+                                                    cands[i].pos))  # stable: a site's examples stay in order
+    all_probs = np.concatenate(probs) if probs else np.zeros((0, 3))
+    records = postprocess([cands[i] for i in rank], all_probs[rank], min_qual)
+    _write(output, records, ref, sample, model_path, meta, command)
     return _stats(len(cands), records)
 
 

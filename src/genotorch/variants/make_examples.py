@@ -355,6 +355,8 @@ def make_examples(inputs: Inputs, output: str | Path, config: MakeExamplesConfig
     from genotorch.io.alignments import sample_name
 
     config = config or MakeExamplesConfig()
+    if not str(output).endswith((".h5", ".hdf5")):
+        raise GenotorchError(f"--output {output}: make-examples writes HDF5; name it .h5 or .hdf5")
     if inputs.truth and not inputs.confident:
         raise GenotorchError("--truth needs --confident (the BED of confident regions)")
     check_workers(workers)
