@@ -143,3 +143,18 @@ def test_repeat_tracts_indels_and_stutter():
     assert outs <= {read.replace("T" * 15, "T" * 14), read.replace("T" * 15, "T" * 16)}  # p = min(1, 1.0): always
     assert len(outs) == 2
     assert _stutter_read(read, "I" * len(read), 0.0, 1.0, np.random.default_rng(0))[0] == read
+
+
+def test_multiallelic_repeat_site():
+    import numpy as np
+
+    from genotorch.variants.simulate_errors import repeat_indel_pair
+
+    seq = "GCT" + "CA" * 6 + "TTG"
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        pos, (ref, a1, a2) = repeat_indel_pair(seq, 100, (3, 15, "CA"), rng)
+        assert pos == 102 and a1 != a2 and ref[0] == a1[0] == a2[0] == "T"
+        for a in (ref, a1, a2):  # anchor + whole CA units, REF the longest deletion's span
+            assert a[1:] == "CA" * ((len(a) - 1) // 2)
+        assert seq[2:2 + len(ref)] == ref

@@ -54,7 +54,7 @@ from genotorch.errors import GenotorchError
 from genotorch.io.intervals import Interval, contig_alias, merge_intervals, parse_regions
 from genotorch.io.reference import Reference
 from genotorch.variants.haplotypes import PlacedVariant, build_haplotypes
-from genotorch.variants.simulate_errors import add_stutter, repeat_indel, repeat_tracts
+from genotorch.variants.simulate_errors import add_stutter, repeat_indel, repeat_indel_pair, repeat_tracts
 from genotorch.io.variants import open_vcf, write_genotype_vcf
 
 TOOLS = {"art_illumina": "art-nextgen-simulation-tools", "bwa": "bwa", "samtools": "samtools"}
@@ -71,7 +71,7 @@ class SimulationConfig:
     reference either side of the pieces in the alignment index. seed: art's ``-rs`` (and the contaminant's).
     contamination / contaminant_spacing / random_variant_spacing: see the module docstring.
     repeat_indel_fraction: of the random indels, the fraction placed as unit expansions/contractions of a nearby
-    homopolymer or STR; stutter_rate: PCR stutter in the reads' repeats
+    homopolymer or STR (a fifth of those as multi-allelic 1|2 sites); stutter_rate: PCR stutter in the reads' repeats
     (:mod:`genotorch.variants.simulate_errors`; 0 = none).
     """
 
@@ -279,7 +279,9 @@ def _add_random_variants(truth_path, sample: str, ref: Reference, pieces: Sequen
             kind, size = rng.random(), int(min(10, rng.geometric(0.4)))
             if kind >= 0.85 and rng.random() < repeat_fraction:  # an indel: in the next repeat tract
                 j = int(np.searchsorted(tract_starts, pos - p.start))
-                placed = repeat_indel(seq, p.start, tracts[j], rng) if j < len(tracts) and \
+                pair = rng.random() < 0.2  # a multi-allelic STR site (1|2)
+                make = repeat_indel_pair if pair else repeat_indel
+                placed = make(seq, p.start, tracts[j], rng) if j < len(tracts) and \
                     tract_starts[j] - (pos - p.start) < 300 and tracts[j][1] + p.start < p.end - 30 else None
                 if placed is None:
                     continue
@@ -298,7 +300,7 @@ def _add_random_variants(truth_path, sample: str, ref: Reference, pieces: Sequen
                     continue
                 alleles = (dele, base)
             u = rng.random()
-            gt = (1, 1) if u < 0.4 else ((1, 0) if u < 0.7 else (0, 1))
+            gt = (1, 2) if len(alleles) == 3 else (1, 1) if u < 0.4 else ((1, 0) if u < 0.7 else (0, 1))
             rows.append((p.contig, pos, alleles, gt, True))
             n_random += 1
     return write_genotype_vcf(out, rows, ref.lengths, sample, "Genotype", "simulate-training-data"), n_random

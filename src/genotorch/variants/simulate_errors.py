@@ -3,7 +3,8 @@
 * **Indels in repeats** (:func:`repeat_indel`): real germline indels sit mostly in homopolymers and short tandem
   repeats (STRs), as expansions or contractions of the repeat unit; uniformly placed random indels almost never do.
   A repeat indel removes or adds 1-3 units at the start of a tract, anchored on the base before it (VCF
-  convention, already left-aligned).
+  convention, already left-aligned); :func:`repeat_indel_pair` makes a multi-allelic site (two different unit
+  changes, genotype 1/2), common in STRs.
 * **PCR stutter** (:func:`add_stutter`): library PCR and sequencing slip in homopolymers and STRs, so some reads of
   a reference tract carry one unit more or less. art_illumina draws no such error, so clean simulated reads give
   almost no hom-ref indel candidate, and a model trained on them has never seen one. Each read of a FASTQ gets,
@@ -50,6 +51,23 @@ def repeat_indel(seq: str, offset: int, tract: tuple[int, int, str], rng: np.ran
     if rng.random() < 0.5 and units > k:
         return offset + start - 1, (seq[start - 1:start + k * len(unit)], anchor)
     return offset + start - 1, (anchor, anchor + unit * k)
+
+
+def repeat_indel_pair(seq: str, offset: int, tract: tuple[int, int, str], rng: np.random.Generator
+                      ) -> tuple[int, tuple[str, str, str]] | None:
+    """Two different unit changes of ``tract`` at one site (a multi-allelic STR, genotype 1/2):
+    ``(0-based position, (REF, ALT1, ALT2))`` with REF spanning the anchor and the units any allele removes, or
+    None at the start of ``seq``."""
+    start, end, unit = tract
+    if start == 0:
+        return None
+    units = (end - start) // len(unit)
+    choices = [d for d in (-2, -1, 1, 2, 3) if d > -units]
+    d1, d2 = (int(x) for x in rng.choice(choices, size=2, replace=False))
+    kdel = max(0, -min(d1, d2))
+    anchor = seq[start - 1]
+    ref = seq[start - 1:start + kdel * len(unit)]
+    return offset + start - 1, (ref, anchor + unit * (kdel + d1), anchor + unit * (kdel + d2))
 
 
 def _stutter_read(seq: str, qual: str, rate: float, max_probability: float, rng: np.random.Generator
