@@ -14,7 +14,8 @@ CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
 def test_config_loads_and_its_data_exists_from_any_directory(path, shared, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # paths in a config are relative to the config file, not the working directory
     cfg = load_train_config(path)
-    files = [*cfg.data.train, *cfg.data.val, *cfg.data.test] + ([cfg.data.root] if cfg.data.root else [])
+    d = cfg.data
+    files = [*d.train, *d.val, *getattr(d, "test", ())] + ([d.root] if getattr(d, "root", "") else [])
     assert all(Path(f).is_absolute() for f in files + [cfg.output_dir])
     assert Path(cfg.output_dir).is_relative_to(ROOT / "runs")
     shipped = [f for f in files if "/shared/data/" in f]  # the others are made by a script (demo, recipe)

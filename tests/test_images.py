@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 
 from genotorch.cli.main import app
 from genotorch.config import load_train_config
-from genotorch.data.images import audit, load_image, make_split, prepare, scan_folder
+from genotorch.data.images import audit, make_split, prepare
+from genotorch.io.images import load_image, scan_folder
 from genotorch.errors import GenotorchError
 from genotorch.models.registry import build_model
 

@@ -64,3 +64,19 @@ def test_train_set_overrides(tmp_path):
     assert r.exit_code == 2 and "optimizer.nope" in r.output
     r = CliRunner().invoke(app, ["train", str(cfg), "--set", "data.train=[a.h5, b.h5]"])
     assert r.exit_code == 2 and "a.h5" in r.output  # the list override reached the data loader
+
+
+def test_data_keys_are_typed_by_task(tmp_path):
+    from genotorch.config import ImageDataConfig, PileupDataConfig, SequenceDataConfig
+
+    p = tmp_path / "c.yaml"
+    p.write_text("task: pileup\ndata: {train: [a.h5], root: charts}\n")
+    with pytest.raises(GenotorchError, match=r"unknown key\(s\) data.root.*\(for task: pileup\)"):
+        load_train_config(p)
+    p.write_text("task: image\ndata: {root: charts, image_size: [64, 96], crop: [400, 700]}\n")
+    cfg = load_train_config(p)
+    assert isinstance(cfg.data, ImageDataConfig) and cfg.data.image_size == (64, 96) and cfg.data.crop == (400, 700)
+    p.write_text("task: sequence\ndata: {train: [t.csv], classes: [a, b]}\n")
+    cfg = load_train_config(p)
+    assert isinstance(cfg.data, SequenceDataConfig) and cfg.data.classes == ("a", "b")
+    assert isinstance(load_train_config(tmp_path / "c.yaml", {"task": "pileup", "data": {}}).data, PileupDataConfig)

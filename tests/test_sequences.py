@@ -2,7 +2,7 @@
 
 import pytest
 
-from genotorch.data.sequences import read_sequence_table
+from genotorch.io.sequences import read_sequence_table
 from genotorch.data.splits import leakage_report
 from genotorch.errors import GenotorchError
 

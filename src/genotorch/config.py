@@ -29,25 +29,43 @@ from genotorch.errors import GenotorchError
 
 @dataclass(frozen=True)
 class DataConfig:
-    """Data settings of a training config (``data:``); which keys apply depends on ``task`` (see the README)."""
+    """The data settings every task shares (``data:``): example files, batch size, loader workers, class balance."""
     train: tuple[str, ...] = ()
     val: tuple[str, ...] = ()
     batch_size: int = 64
     num_workers: int = 0
     balance: str = "none"  # none | class_weights | sampler
-    test: tuple[str, ...] = ()  # task: sequence: test CSV(s), scored after training
-    # task: sequence (see genotorch.data.sequences)
+
+
+@dataclass(frozen=True)
+class PileupDataConfig(DataConfig):
+    """``task: pileup``: make-examples HDF5 files in ``train`` and ``val``."""
+
+
+@dataclass(frozen=True)
+class SequenceDataConfig(DataConfig):
+    """``task: sequence`` (see :mod:`genotorch.data.sequences`): tables, FASTA + labels, BED + reference, or a peak
+    HDF5; test files scored after training; augmentation; the held-out fractions when val/test files are absent."""
+    test: tuple[str, ...] = ()
     sequence_length: int = 0  # 0: the longest training sequence
     rc_augment: bool = False
     shift_augment: int = 0
     labels: str = ""  # FASTA inputs: a CSV/TSV of id,label
     reference: str = ""  # BED inputs: the reference FASTA the intervals are cut from (label = BED column 4)
-    # task: image (see genotorch.data.images)
+    classes: tuple[str, ...] = ()  # the labels, in order (default: the training table's, sorted)
+    val_fraction: float = 0.1
+    test_fraction: float = 0.25
+
+
+@dataclass(frozen=True)
+class ImageDataConfig(DataConfig):
+    """``task: image`` (see :mod:`genotorch.data.images`): a folder of class sub-folders and how images are decoded,
+    augmented and split."""
     root: str = ""  # folder of class sub-folders
-    classes: typing.Any = field(default_factory=dict)  # image: class -> [sub-folders]; sequence: [labels]
-    image_size: tuple[str, ...] = ("224", "224")  # H, W after the crop
+    classes: dict = field(default_factory=dict)  # class -> [sub-folders] (classes merged); default: the sub-folders
+    image_size: tuple[int, ...] = (224, 224)  # H, W after the crop
     grayscale: bool = True
-    crop: tuple[str, ...] = ()  # [height, width] from the top-left corner, in source pixels
+    crop: tuple[int, ...] = ()  # [height, width] from the top-left corner, in source pixels
     hflip: bool = False  # random horizontal flips in training
     val_fraction: float = 0.1
     test_fraction: float = 0.25
@@ -56,6 +74,9 @@ class DataConfig:
     split_file: str = ""  # default: output_dir/split.csv (re-used when present)
     duplicates: str = "drop_conflicting"  # drop_conflicting | keep
     near_duplicate_bits: int = 0  # dHash Hamming distance for "near-identical"; 2 chains 760 charts into one group
+
+
+DATA_CONFIGS: dict[str, type] = {"pileup": PileupDataConfig, "sequence": SequenceDataConfig, "image": ImageDataConfig}
 
 
 @dataclass(frozen=True)
@@ -99,7 +120,7 @@ class TrainConfig:
     task: str = "pileup"
     seed: int = 0
     output_dir: str = "runs/train"
-    data: DataConfig = field(default_factory=DataConfig)
+    data: DataConfig = field(default_factory=PileupDataConfig)  # PileupDataConfig, SequenceDataConfig or ImageDataConfig
     model: ModelConfig = field(default_factory=ModelConfig)
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
@@ -178,6 +199,14 @@ def from_dict(cls, data: dict, where: str = "", source: str = "config"):
     for name, value in data.items():
         hint = hints[name]
         key = where + name
+        if cls is TrainConfig and name == "data":  # its type follows the task
+            task = data.get("task", "pileup")
+            hint = DATA_CONFIGS.get(task, PileupDataConfig)
+            try:
+                kwargs[name] = from_dict(hint, value or {}, key + ".", source)
+            except GenotorchError as e:
+                raise GenotorchError(f"{e} (for task: {task})") from None
+            continue
         if dataclasses.is_dataclass(hint):
             kwargs[name] = from_dict(hint, value or {}, key + ".", source)
             continue
@@ -186,17 +215,20 @@ def from_dict(cls, data: dict, where: str = "", source: str = "config"):
         choices = _CHOICES.get((where.rstrip("."), name))
         if choices and kwargs[name] not in choices:
             raise GenotorchError(f"{source}: {key} = {value!r}; choose one of {', '.join(choices)}")
+    if cls is TrainConfig and "data" not in kwargs:
+        kwargs["data"] = DATA_CONFIGS.get(kwargs.get("task", "pileup"), PileupDataConfig)()
     return cls(**kwargs)
 
 
 def _coerce(value, hint, key: str, source: str):
     origin = typing.get_origin(hint)
     if origin is tuple:
-        if isinstance(value, str):
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
             value = [value]
         if not isinstance(value, (list, tuple)):
             raise GenotorchError(f"{source}: {key} must be a list")
-        return tuple(str(v) for v in value)
+        item = typing.get_args(hint)[0]
+        return tuple(_coerce(v, item, f"{key}[{i}]", source) if item is int else str(v) for i, v in enumerate(value))
     if hint is dict or origin is dict:
         if not isinstance(value, dict):
             raise GenotorchError(f"{source}: {key} must be a mapping")

@@ -28,7 +28,7 @@ def predict_cmd(
     When the images sit in sub-folders named after the model's classes (or the folders its config merged into
     them), a `true` column is added and accuracy, MCC, per-class precision/recall and the confusion matrix are
     printed and saved beside the CSV (.metrics.json, .confusion.png)."""
-    from genotorch.data.images import scan_loose
+    from genotorch.io.images import scan_loose
     from genotorch.errors import GenotorchError
     from genotorch.models.checkpoint import load_classifier
     from genotorch.predict.images import plot_confusion, predict_paths, write_predictions

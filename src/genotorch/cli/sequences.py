@@ -87,7 +87,7 @@ def _task_labels(inputs: Path, targets: list[str]):
     """(N, T) 0/1/-1 labels of a table with task and label columns, for a multi-label model."""
     import numpy as np
 
-    from genotorch.data.sequences import read_sequence_table
+    from genotorch.io.sequences import read_sequence_table
     from genotorch.errors import GenotorchError
 
     t = read_sequence_table(inputs)

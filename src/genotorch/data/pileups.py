@@ -10,12 +10,11 @@ from pathlib import Path
 from typing import Sequence
 
 import h5py
-import lightning as L
 import numpy as np
 import torch
-from torch.utils.data import ConcatDataset, DataLoader, Dataset
+from torch.utils.data import ConcatDataset, Dataset
 
-from genotorch.data.loaders import eval_loader, train_loader
+from genotorch.data.base import GENOTYPE_CLASSES, TaskDataModule
 from genotorch.errors import GenotorchError
 from genotorch.io.examples import check_compatible, read_example_info
 
@@ -69,29 +68,18 @@ def labels_of(ds: ConcatDataset) -> np.ndarray:
     return np.concatenate([d.labels for d in ds.datasets]) if ds.datasets else np.zeros(0, dtype=np.int64)
 
 
-class PileupDataModule(L.LightningDataModule):
-    """Train/val loaders; ``balance="sampler"`` draws training examples with class-balanced probabilities."""
+class PileupDataModule(TaskDataModule):
+    """Pileup examples of ``data.train`` / ``data.val`` (make-examples HDF5 files, labelled examples only);
+    classes hom-ref, het, hom-alt (see :mod:`genotorch.data.modules` for the attributes)."""
 
-    def __init__(self, train: Sequence[str], val: Sequence[str], batch_size: int = 64, num_workers: int = 0,
-                 balance: str = "none", seed: int = 0, n_classes: int = 3):
-        super().__init__()
-        self.train_set, self.info = load_pileup_datasets(train, "data.train")
-        self.val_set = None
-        if val:
-            self.val_set, vinfo = load_pileup_datasets(val, "data.val")
-            check_compatible(vinfo, self.info["channels"], self.info["shape"], val[0], "data.val")
-        self.batch_size, self.num_workers, self.balance, self.seed = batch_size, num_workers, balance, seed
-        self.n_classes = n_classes
+    def __init__(self, data, seed: int = 0):
+        super().__init__(data, seed)
+        self.classes = list(GENOTYPE_CLASSES)
+        self.train_set, self.info = load_pileup_datasets(data.train, "data.train")
+        if data.val:
+            self.val_set, vinfo = load_pileup_datasets(data.val, "data.val")
+            check_compatible(vinfo, self.info["channels"], self.info["shape"], data.val[0], "data.val")
         labels = labels_of(self.train_set)
         if len(labels) == 0:
-            raise GenotorchError(f"{train[0]}: no labelled example; make-examples needs --truth and --confident")
+            raise GenotorchError(f"{data.train[0]}: no labelled example; make-examples needs --truth and --confident")
         self.train_labels = labels
-
-    def train_dataloader(self) -> DataLoader:
-        return train_loader(self.train_set, self.train_labels, self.batch_size, self.num_workers, self.balance,
-                            self.seed, self.n_classes)
-
-    def val_dataloader(self):
-        if self.val_set is None:
-            return []
-        return eval_loader(self.val_set, self.batch_size, self.num_workers)

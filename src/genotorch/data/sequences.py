@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import logging
 
-import csv
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -24,66 +21,13 @@ import numpy as np
 from genotorch.encode.onehot import reverse_complement
 from genotorch.data.splits import leakage_report
 from genotorch.errors import GenotorchError
+from genotorch.data.base import TaskDataModule
+from genotorch.io.sequences import (
+    FASTA_SUFFIXES, SequenceTable, read_bed_sequences, read_fasta, read_id_labels, read_sequence_table,
+)
 
-
-@dataclass
-class SequenceTable:
-    """Sequences read from a table or FASTA: ids, sequences, labels (None when absent), tasks and groups."""
-    path: str
-    sequences: list[str]
-    labels: list[str] | None  # None only when read with require_label=False from a table without labels
-    tasks: list[str] | None = None
-    ids: list[str] | None = None  # the ``id`` column, else ``row<N>`` (1-based data rows)
-    groups: list[str] | None = None  # the ``group`` column (e.g. the source sequence of windows), if any
-
-
-@contextmanager
-def _table(path: Path, what: str):
-    """A csv.DictReader over a CSV or TSV (tab-separated when the header has a tab). Raises for a missing file."""
-    if not path.exists():
-        raise GenotorchError(f"{what} {path} does not exist")
-    with open(path, newline="") as f:
-        head = f.readline()
-        f.seek(0)
-        yield csv.DictReader(f, delimiter="\t" if "\t" in head else ",")
 
 logger = logging.getLogger(__name__)
-
-
-MISSING_LABELS = ("", "nan", "na", "n/a", "null", "none")
-
-
-def read_sequence_table(path: str | Path, require_label: bool = True) -> SequenceTable:
-    """Read a ``sequence,label`` CSV/TSV (``label`` optional when ``require_label`` is false, e.g. for predict).
-
-    Raises
-    ------
-    GenotorchError
-        A missing file, no ``sequence`` (or required ``label``) column, an empty sequence, or a missing label
-        (empty, ``nan``, ``NA``, ``null``, ``None``; its line is named).
-    """
-    path = Path(path)
-    with _table(path, "sequence table") as reader:
-        cols = reader.fieldnames or []
-        if "sequence" not in cols or (require_label and "label" not in cols):
-            need = "'sequence' and 'label' columns" if require_label else "a 'sequence' column (or give FASTA)"
-            raise GenotorchError(f"{path}: needs {need} (it has: {', '.join(cols)})")
-        seqs, labels, tasks, ids, groups = [], [], [], [], []
-        for line, row in enumerate(reader, start=2):
-            s = (row["sequence"] or "").strip()
-            if not s:
-                raise GenotorchError(f"{path} line {line}: empty sequence")
-            seqs.append(s)
-            label = (row.get("label") or "").strip()
-            if "label" in cols and label.lower() in MISSING_LABELS:
-                raise GenotorchError(f"{path} line {line}: missing label ({label!r}): give every row a label, or "
-                                     f"drop the label column to predict")
-            labels.append(label)
-            tasks.append(row.get("task") or "")
-            ids.append(row.get("id") or f"row{line - 1}")
-            groups.append(row.get("group") or "")
-    return SequenceTable(str(path), seqs, labels if "label" in cols else None, tasks if "task" in cols else None,
-                         ids, groups if "group" in cols else None)
 
 
 class OneHotDataset:
@@ -158,54 +102,6 @@ class RandomWindowDataset(OneHotDataset):
         return self._augment(torch.from_numpy(codes_to_one_hot(w).copy()), generator), self._label(i)
 
 
-FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".fa.gz", ".fasta.gz", ".fna.gz")
-
-
-def read_fasta(path: str | Path) -> tuple[list[str], list[str]]:
-    """``(ids, sequences)`` of a FASTA file (plain or gzip; pysam.FastxFile); the id is the name up to the first
-    space. Raises GenotorchError for a missing file or an empty sequence (its id is named)."""
-    import pysam
-
-    path = Path(path)
-    if not path.exists():
-        raise GenotorchError(f"{path} does not exist")
-    ids, seqs = [], []
-    with pysam.FastxFile(str(path)) as fh:
-        for rec in fh:
-            if not rec.sequence:
-                raise GenotorchError(f"{path}: empty sequence for {rec.name}")
-            ids.append(rec.name)
-            seqs.append(rec.sequence)
-    if not seqs:
-        raise GenotorchError(f"{path} holds no FASTA record (empty, or not FASTA)")
-    return ids, seqs
-
-
-def read_bed_sequences(path: str | Path, reference: str | Path, length: int) -> SequenceTable:
-    """Sequences cut from ``reference`` for the intervals of a BED file, centred: ``length`` bp around each
-    interval's midpoint ``(start + end) // 2`` (0-based; ``N`` beyond a contig end). The label is BED column 4
-    (name); ids are ``contig:start-end`` of the cut (1-based, closed).
-
-    Raises GenotorchError without ``data.reference`` or ``data.sequence_length``, or for a line without a name.
-    """
-    from genotorch.io.intervals import Interval, read_bed_records
-    from genotorch.io.reference import Reference
-
-    if not reference or length <= 0:
-        raise GenotorchError(f"{path}: BED inputs need data.reference (the FASTA to cut from) and "
-                             "data.sequence_length (bp around each interval's midpoint)")
-    ref = Reference(reference)
-    ids, seqs, labels = [], [], []
-    for iv, fields in read_bed_records(path, ref.lengths):
-        if len(fields) < 4 or not fields[3].strip():
-            raise GenotorchError(f"{path}: {iv.to_region_string()} has no label: put it in BED column 4 (name)")
-        start = (iv.start + iv.end) // 2 - length // 2
-        ids.append(Interval(iv.contig, start, start + length).to_region_string())
-        seqs.append(ref.fetch(iv.contig, start, start + length))
-        labels.append(fields[3].strip())
-    return SequenceTable(str(path), seqs, labels, None, ids)
-
-
 def read_labelled(path: str | Path, data) -> SequenceTable:
     """A labelled sequence table from any supported input (``data`` is the DataConfig):
 
@@ -224,26 +120,11 @@ def read_labelled(path: str | Path, data) -> SequenceTable:
     if not data.labels:
         raise GenotorchError(f"{path}: FASTA inputs need data.labels, a CSV/TSV with id and label columns")
     ids, seqs = read_fasta(path)
-    lab = _read_id_labels(data.labels)
+    lab = read_id_labels(data.labels)
     missing = [i for i in ids if i not in lab]
     if missing:
         raise GenotorchError(f"{data.labels}: no label for {len(missing)} sequences of {path} (first: {missing[0]})")
     return SequenceTable(str(path), seqs, [lab[i] for i in ids], None, ids)
-
-
-def _read_id_labels(path: str | Path) -> dict[str, str]:
-    path = Path(path)
-    with _table(path, "data.labels") as reader:
-        if not {"id", "label"} <= set(reader.fieldnames or []):
-            raise GenotorchError(f"data.labels {path}: needs 'id' and 'label' columns (it has: {reader.fieldnames})")
-        out = {}
-        for line, row in enumerate(reader, start=2):
-            label = (row["label"] or "").strip()
-            if label.lower() in MISSING_LABELS:
-                raise GenotorchError(f"data.labels {path} line {line}: missing label ({label!r}) for "
-                                     f"{row['id']!r}: give every id a label")
-            out[(row["id"] or "").strip()] = label
-        return out
 
 
 def linked_groups(seqs: Sequence[str], given: Sequence[str]) -> np.ndarray:
@@ -268,7 +149,7 @@ def linked_groups(seqs: Sequence[str], given: Sequence[str]) -> np.ndarray:
     return np.array([find(i) for i in range(len(seqs))], dtype=np.int64)
 
 
-class SequenceDataModule:
+class SequenceDataModule(TaskDataModule):
     """Train/val/test one-hot sets for task: sequence.
 
     Inputs (``data.train``/``data.val``/``data.test``): the tables of :func:`read_labelled`, or one peak HDF5 of
@@ -297,6 +178,7 @@ class SequenceDataModule:
     def __init__(self, data, seed: int, log=None):
         from genotorch.encode.onehot import base_codes, one_hot
 
+        super().__init__(data, seed)
         log = log or logger.info
         if not data.train:
             raise GenotorchError("data.train: give the training CSV (sequence,label), FASTA, BED or peak HDF5")

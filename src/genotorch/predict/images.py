@@ -18,7 +18,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from genotorch.data.images import load_image
+from genotorch.io.images import load_image
 from genotorch.models.inference import predict_array as run_model
 from genotorch.io.files import atomic_output, atomic_savefig, atomic_write_json
 

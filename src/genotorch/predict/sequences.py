@@ -23,7 +23,7 @@ from genotorch.errors import GenotorchError
 def read_inputs(path: str | Path) -> tuple[list[str], list[str], list[str] | None]:
     """(ids, sequences, labels or None) from FASTA (``>id``; :func:`genotorch.data.sequences.read_fasta`) or a
     CSV/TSV with a ``sequence`` column (and optional ``id``/``label`` columns; ids default to ``row<N>``)."""
-    from genotorch.data.sequences import FASTA_SUFFIXES, read_fasta, read_sequence_table
+    from genotorch.io.sequences import FASTA_SUFFIXES, read_fasta, read_sequence_table
 
     path = Path(path)
     if not path.exists():

@@ -26,8 +26,8 @@ from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 
 from genotorch.config import TrainConfig
-from genotorch.data.loaders import KeyedDraws, class_weights, eval_loader, positive_weights, train_loader
-from genotorch.data.pileups import PileupDataModule
+from genotorch.data.loaders import KeyedDraws, class_weights, positive_weights
+from genotorch.data.modules import build_datamodule
 from genotorch.errors import GenotorchError
 from genotorch.models.checkpoint import checkpoint_kind, load_matching_weights, read_checkpoint
 from genotorch.train.callbacks import CurvePlotter, ExactResume, ProgressLog
@@ -36,7 +36,6 @@ from genotorch.io.files import atomic_write_json, atomic_write_text
 
 logger = logging.getLogger(__name__)
 
-GENOTYPE_CLASSES = ["hom-ref", "het", "hom-alt"]
 RUN_OUTPUTS = ("checkpoints", "logs", "curves.png", "config.yaml", "leakage.json", "split.csv", "test_metrics.json",
                "test_predictions.csv", "confusion_matrix.png", "roc_pr.png")
 
@@ -79,23 +78,6 @@ def _precision(cfg: TrainConfig) -> str:
     if torch.cuda.is_available():
         return "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"
     return "32-true"
-
-
-def _data_module(cfg: TrainConfig, out: Path):
-    """The task's data module and class names (every data file is read and checked here)."""
-    d = cfg.data
-    if cfg.task == "image":
-        from genotorch.data.images import ImageDataModule
-
-        dm = ImageDataModule(d, cfg.seed, out, log=logger.info)
-        return dm, dm.classes
-    if cfg.task == "sequence":
-        from genotorch.data.sequences import SequenceDataModule
-
-        dm = SequenceDataModule(d, cfg.seed, log=logger.info)
-        return dm, dm.classes
-    dm = PileupDataModule(d.train, d.val, d.batch_size, d.num_workers, d.balance, cfg.seed, len(GENOTYPE_CLASSES))
-    return dm, GENOTYPE_CLASSES
 
 
 def _check_input_fits_model(module: Classifier, dataset, shape) -> None:
@@ -220,10 +202,10 @@ def _checked_fit(cfg: TrainConfig, out: Path, resume: str | None, resume_ckpt: d
                  progress_bar: bool, overwrite: bool, log_every_s: float | None = None) -> TrainResult:
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     d = cfg.data
-    dm, classes = _data_module(cfg, out)
-    train_dl = train_loader(dm.train_set, dm.train_labels, d.batch_size, d.num_workers, d.balance, cfg.seed,
-                            len(classes))
-    val_dl = eval_loader(dm.val_set, d.batch_size, d.num_workers)
+    dm = build_datamodule(cfg.task, d, cfg.seed, out)
+    classes = dm.classes
+    train_dl = dm.train_dataloader()
+    val_dl = dm.val_dataloader() or None
     meta = build_meta(cfg.to_dict(), dm.info, classes)
     if resume_ckpt is not None:
         _check_resumable(resume_ckpt, meta, resume)
