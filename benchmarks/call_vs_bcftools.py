@@ -123,7 +123,38 @@ def run_set(d: dict, repeats: int, tmp: Path) -> dict:
     ev = {k: evaluate(str(v), str(d["truth"]), str(d["bed"]), str(d["ref"])) for k, v in
           (("genotorch", gt_vcf), ("bcftools", bc_vcf))}
     return {"name": d["name"], "protocol": d["protocol"], "eval": ev, "test": d["test"],
-            "time": {"genotorch": gt_t, "bcftools": bc_t}}
+            "time": {"genotorch": gt_t, "bcftools": bc_t}, "gq": gq_table(gt_vcf, d)}
+
+
+def gq_table(vcf: Path, d: dict) -> list[dict]:
+    """GQ reliability of genotorch's call records (PASS and RefCall) against the truth, inside the set's BED."""
+    from genotorch.io.intervals import IntervalIndex, read_bed
+    from genotorch.io.reference import Reference
+    from genotorch.variants.error_report import gq_reliability, read_call_sites
+    from genotorch.variants.evaluate import vcf_alleles
+
+    ref = Reference(d["ref"])
+    confident = IntervalIndex(read_bed(d["bed"], ref.lengths))
+    truth = vcf_alleles(d["truth"], ref, confident, pass_only=False, flag="--truth")
+    _, records = read_call_sites(vcf, ref, confident)
+    return gq_reliability(records, truth)
+
+
+def pool_gq(tables: list[list[dict]]) -> list[dict]:
+    """Sum GQ reliability tables bin by bin (observed rate, Wilson interval and mean claimed rate recomputed)."""
+    from genotorch.variants.error_report import _wilson
+
+    out = []
+    for rows in zip(*tables):
+        calls = sum(r["calls"] for r in rows)
+        errors = sum(r["errors"] for r in rows)
+        claimed = sum(r["claimed"] * r["calls"] for r in rows) / calls if calls else 0.0
+        lo, hi = _wilson(errors, calls)
+        obs = errors / calls if calls else 0.0
+        out.append({"gq": rows[0]["gq"], "calls": calls, "errors": errors, "observed": obs, "observed_low": lo,
+                    "observed_high": hi, "claimed": claimed, "ratio": obs / claimed if claimed else None,
+                    "expected_errors": claimed * calls})
+    return out
 
 
 def f1(tp: int, fp: int, fn: int) -> float:
@@ -163,6 +194,7 @@ def main(argv=None) -> int:
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--sets", default="hg001,hg002,long", help="comma-separated groups: hg001, hg002, long")
+    ap.add_argument("--plot", type=Path, default=None, help="write the pooled GQ calibration plot here (PNG)")
     args = ap.parse_args(argv)
     groups = set(args.sets.split(","))
     results = []
@@ -174,6 +206,17 @@ def main(argv=None) -> int:
             print_row(r)
             results.append(r)
     print_pooled(results)
+    tests = [r for r in results if r["test"]]
+    if tests:
+        from genotorch.variants.error_report import format_reliability, plot_reliability
+
+        table = pool_gq([r["gq"] for r in tests])
+        print("\nGQ calibration of genotorch's call records (PASS and RefCall) over the test rows (genotype wrong = "
+              "any allele's copies differ from the truth's):")
+        print(format_reliability(table))
+        if args.plot:
+            plot_reliability(table, args.plot, "genotorch GQ vs observed genotype error (test rows pooled)")
+            print(f"calibration plot: {args.plot}")
     return 0
 
 

@@ -5,8 +5,9 @@ Two inputs, so that start-up cost does not hide the per-base cost:
   * a simulated 1 Mb BAM at 30x (150 bp pairs, HG001 haplotypes over chr20:10,100,001-11,095,000, made once by
     `genotorch simulate-training-data` and cached under --cache).
 
-For each input: `genotorch make-examples` and `genotorch call` (1 worker, the shipped model) and
-`bcftools mpileup | bcftools call`, each as a separate command run --repeats times; the median wall time, CPU time
+For each input: `genotorch make-examples` and `genotorch call` (1 worker, the shipped model; and the same model with
+realignment switched off, to price it) and `bcftools mpileup | bcftools call`, each as a separate command run
+--repeats times; the median wall time, CPU time
 (user + sys of the command and its children), peak RSS. Derived: candidates/s, reference bp per CPU-second,
 CPU-seconds per 100 kb, examples/s through the model alone (batch 256, weights loaded once), and the start-up cost
 (`import genotorch.variants.call` + loading the model).
@@ -65,6 +66,20 @@ def simulated_bam(cache: Path, shared: Path) -> Path:
     return out / "reads.bam"
 
 
+def model_without_realignment(cache: Path) -> Path:
+    """The shipped model with realignment switched off in its make-examples settings: the same calls as before
+    realignment existed, to price it."""
+    import torch
+
+    from genotorch.models.default import default_model_path
+
+    blob = torch.load(default_model_path(), weights_only=True)
+    blob["hyper_parameters"]["meta"]["example_info"]["config"]["realign"] = {"enabled": False}
+    out = cache / "shipped_no_realign.pt"
+    torch.save(blob, out)
+    return out
+
+
 def model_throughput(examples: Path, repeats: int) -> tuple[float, float]:
     """Examples/s through the shipped model (weights loaded once), and the start-up seconds of `call`."""
     code = f"""
@@ -96,6 +111,7 @@ def main(argv=None) -> int:
     inputs = [("real NA12878 100 kb ~52x", hg1 / "NA12878_S1.chr20.10_10p1mb.bam", "chr20:10000001-10100000", 100_000),
               ("simulated 1 Mb 30x", simulated_bam(args.cache, args.shared), "chr20:10095501-11094500", 999_000)]
     gt = [sys.executable, "-m", "genotorch.cli.main"]
+    no_realign = model_without_realignment(args.cache)
     env_note = f"{os.cpu_count()} cores; torch threads default"
     print(f"# genotorch speed, median of {args.repeats} ({env_note}); DeepVariant anchor {DV_VCPU_S_PER_100KB:.1f} "
           "vCPU-s per 100 kb")
@@ -109,14 +125,16 @@ def main(argv=None) -> int:
             ex.with_name(ex.name + ".example_info.json").exists() else _count(ex)
         call = median_run([*gt, "call", "--ref", str(ref), "--reads", str(bam), "--regions", region, "-o", str(vcf)],
                           args.repeats)
+        call_nr = median_run([*gt, "call", "--ref", str(ref), "--reads", str(bam), "--regions", region, "--model",
+                              str(no_realign), "-o", str(vcf)], args.repeats)
         bc = median_run(f"bcftools mpileup -f {ref} -r {region} {bam} 2>/dev/null | bcftools call -mv -Oz -o "
                         f"{args.cache / 'bc.vcf.gz'} 2>/dev/null", args.repeats)
         eps, startup = model_throughput(ex, args.repeats)
-        rows.append((name, bp, n, me, call, bc, eps, startup))
+        rows.append((name, bp, n, me, call, bc, eps, startup, call_nr))
     print(f"\n{'input':26s} {'step':14s} {'wall s':>7s} {'CPU s':>7s} {'cand/s':>7s} {'bp/CPU-s':>9s} "
           f"{'CPU-s/100kb':>11s} {'peak MB':>8s}")
-    for name, bp, n, me, call, bc, eps, startup in rows:
-        for step, r in (("make-examples", me), ("call", call), ("bcftools", bc)):
+    for name, bp, n, me, call, bc, eps, startup, call_nr in rows:
+        for step, r in (("make-examples", me), ("call", call), ("call, no realign", call_nr), ("bcftools", bc)):
             print(f"{name:26s} {step:14s} {r['wall']:7.2f} {r['cpu']:7.2f} {n / r['wall']:7.0f} "
                   f"{bp / r['cpu']:9.0f} {r['cpu'] * 100_000 / bp:11.2f} {r['rss_mb']:8.0f}")
         per = call["cpu"] * 100_000 / bp
@@ -125,6 +143,8 @@ def main(argv=None) -> int:
         print(f"{name:26s} candidates {n}; model alone {eps:.0f} examples/s on 1 thread; start-up (imports + model) "
               f"{startup:.2f} s; call/bcftools CPU ratio {call['cpu'] / bc['cpu']:.1f}; call {per:.2f} CPU-s/100 kb "
               f"= {per / DV_VCPU_S_PER_100KB:.2f} x DeepVariant's {DV_VCPU_S_PER_100KB:.1f}")
+        print(f"{name:26s} realignment's cost: call CPU {call['cpu']:.2f} s with it, {call_nr['cpu']:.2f} s without "
+              f"(ratio {call['cpu'] / call_nr['cpu']:.2f}; wall ratio {call['wall'] / call_nr['wall']:.2f})")
     _, sim_bam, sim_region, _ = inputs[1]
     profile_call(ref, sim_bam, sim_region, args.cache / "profile.vcf.gz")
     return 0
@@ -133,6 +153,7 @@ def main(argv=None) -> int:
 STAGES = [  # (label, function name as cProfile reports it: file suffix, function)
     ("read fetch + filter (pysam)", "alignments.py", "fetch_reads"),
     ("CIGAR walk (read_events)", "read_events.py", "read_events"),
+    ("local realignment", "realign.py", "realign_reads"),
     ("allele counting", "candidates.py", "count_alleles"),
     ("candidate finding", "candidates.py", "find_candidates"),
     ("read encoding (encode_read)", "pileup.py", "encode_read"),

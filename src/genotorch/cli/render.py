@@ -26,6 +26,8 @@ def render_cmd(
     max_rows: int = typer.Option(60, help="Read rows drawn (fixed picture height; deterministic downsampling above)."),
     layout: str = typer.Option("collapsed", help="collapsed (pack reads into rows) or one_per_row."),
     seed: int = typer.Option(0, help="Seed of the row downsampling."),
+    realign: bool = typer.Option(False, "--realign/--no-realign", help="Draw the reads after haplotype-aware local "
+                                 "realignment, as make-examples sees them (compare with and without)."),
 ):
     """Draw IGV-like pictures of the reads at sites (no IGV needed), or pileup tensors from make-examples."""
     from genotorch.errors import GenotorchError
@@ -65,10 +67,16 @@ def render_cmd(
         todo.append((iv.contig, (iv.start + iv.end - 1) // 2))
     if not todo:
         raise GenotorchError("no site to draw: give --sites or --region")
+    realigner = None
+    if realign:
+        from genotorch.variants.realign import RealignConfig, realign_reads
+
+        realigner = lambda ev, fetch, a, b: realign_reads(ev, fetch, a, b, RealignConfig())[0]  # noqa: E731
     for contig, pos in todo:
         c = match_contig(contig, reference.lengths, "site contig")
-        save_png(render_site(bam, reference, c, pos, cfg), out_dir / f"{site_name(contig, pos, flank).replace(',', '')}.png",
-                 f"{c}:{pos + 1} {reads}")
+        name = site_name(contig, pos, flank).replace(",", "") + ("_realigned" if realign else "")
+        save_png(render_site(bam, reference, c, pos, cfg, realigner), out_dir / f"{name}.png",
+                 f"{c}:{pos + 1} {reads}{' (realigned)' if realign else ''}")
     console.print(f"wrote {len(todo)} pictures ({cfg.size[1]}x{cfg.size[0]} px) to {out_dir}")
 
 

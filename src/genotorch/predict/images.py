@@ -165,7 +165,8 @@ def test_report(checkpoint: str | Path, dm, out_dir: str | Path) -> dict:
         write_multilabel_predictions(out_dir / "test_predictions.csv", dm.test_ids, probs, meta["classes"], y)
     else:
         write_predictions(out_dir / "test_predictions.csv", dm.test_ids, probs, meta["classes"],
-                          [dm.classes[int(v)] for v in y])
+                          [dm.classes[int(v)] for v in y],
+                          id_name="id" if meta["example_info"].get("kind") == "sequence" else "path")
         plot_confusion(m, out_dir / "confusion_matrix.png", f"held-out test: accuracy {m['accuracy']:.3f}")
     plot_roc_pr(y, probs, meta["classes"], out_dir / "roc_pr.png", f"held-out test ({m['n']} examples)")
     logger.info(format_metrics(m, f"held-out test split ({m['n']} examples), best checkpoint"))

@@ -91,21 +91,30 @@ def _pack(spans: list[tuple[int, int]], layout: str) -> list[int]:
     return rows
 
 
-def render_site(alignments, reference, contig: str, pos: int, cfg: RenderConfig = RenderConfig()) -> np.ndarray:
-    """The picture of ``[pos - flank, pos + flank]`` (0-based ``pos``); see the module docstring."""
+def render_site(alignments, reference, contig: str, pos: int, cfg: RenderConfig = RenderConfig(),
+                realign=None) -> np.ndarray:
+    """The picture of ``[pos - flank, pos + flank]`` (0-based ``pos``); see the module docstring.
+
+    ``realign``: optional ``realign(events, fetch, start, end) -> events`` applied to the reads first (e.g.
+    :func:`genotorch.variants.realign.realign_reads` with its config bound), to draw them as make-examples sees
+    them after local realignment."""
     lo, hi = pos - cfg.flank, pos + cfg.flank + 1
     n_bp, ppb = hi - lo, cfg.px_per_base
     H, W = cfg.size
     img = np.full((H, W, 3), 255, np.uint8)
     ref = reference.fetch(contig, lo, hi)
-    reads = [r for r in fetch_reads(alignments, contig, lo, hi, ReadFilter(cfg.min_mapping_quality))
-             if r.query_sequence]
-    reads.sort(key=lambda r: (r.reference_start, r.query_name, r.is_reverse))
+    margin = 300 if realign else 0  # realignment windows need the reads and sequence around the picture
+    events = [read_events(r) for r in fetch_reads(alignments, contig, lo - margin, hi + margin,
+                                                  ReadFilter(cfg.min_mapping_quality)) if r.query_sequence]
+    if realign:
+        events = realign(events, lambda a, b: reference.fetch(contig, a, b), lo - margin // 2, hi + margin // 2)
+    events = [ev for ev in events if ev.read.reference_start < hi and ev.read.reference_end > lo]
+    events.sort(key=lambda ev: (ev.read.reference_start, ev.read.query_name, ev.read.is_reverse))
     # coverage and base counts over the window
     counts = np.zeros((n_bp, 5), np.int32)
     drawn = []
-    for r in reads:
-        ev = read_events(r)
+    for ev in events:
+        r = ev.read
         m = (ev.ref_pos >= lo) & (ev.ref_pos < hi)
         drawn.append((r, ev, m))
         for rp, qp in zip(ev.ref_pos[m], ev.read_pos[m]):
