@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pysam
 
-from genotorch.config import TrainConfig, from_dict
+from genotorch.config import TrainConfig, from_dict, load_train_config
 from genotorch.variants.make_examples import MakeExamplesConfig
 
 CONTIG = "chrT"
@@ -97,3 +98,41 @@ def write_chart(path: Path, kind: str, seed: int = 0, size=(60, 40), rgba: bool 
     path.parent.mkdir(parents=True, exist_ok=True)
     im.save(path)
     return path
+
+
+def write_csv(path, rows):
+    """A ``sequence,label`` CSV of ``rows``."""
+    path.write_text("sequence,label\n" + "".join(f"{s},{lab}\n" for s, lab in rows))
+    return path
+
+
+def synthetic(n, seed):
+    """``n`` random 40-bp sequences; every other one (label 1) carries a planted TATAAA box."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        s = list("".join(rng.choice(list("ACGT"), 40)))
+        lab = i % 2
+        if lab:
+            p = int(rng.integers(0, 34))
+            s[p:p + 6] = "TATAAA"
+        rows.append(("".join(s), lab))
+    return rows
+
+
+def sequence_config(tmp_path, **over):
+    """A small CNN sequence config on synthetic train/dev/test CSVs in ``tmp_path`` (``over``: overrides)."""
+    train = write_csv(tmp_path / "train.csv", synthetic(400, 1))
+    dev = write_csv(tmp_path / "dev.csv", synthetic(100, 2))
+    test = write_csv(tmp_path / "test.csv", synthetic(100, 3))
+    cfg = tmp_path / "s.yaml"
+    cfg.write_text(f"""task: sequence
+seed: 0
+output_dir: {tmp_path / 'run'}
+data: {{train: [{train}], val: [{dev}], test: [{test}], rc_augment: true, shift_augment: 2, batch_size: 32}}
+model: {{name: small_cnn, params: {{filters: 32}}}}
+optimizer: {{name: adamw, lr: 0.005}}
+trainer: {{max_epochs: 8, val_every_n_steps: 13, limit_val_batches: 4, early_stopping_patience: 0,
+          checkpoint_every_n_steps: 13, log_every_n_steps: 5}}
+""")
+    return load_train_config(cfg, over)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -8,7 +7,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"
 SHARED = ROOT.parent / "shared" / "data"
-sys.path.insert(0, str(Path(__file__).parent))
 
 
 class Demo:

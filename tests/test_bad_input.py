@@ -8,7 +8,6 @@ wrong each, and checkpoints carrying a harmless payload that would create a mark
 
 import builtins
 import gzip
-import os
 import shutil
 from pathlib import Path
 

@@ -1,12 +1,7 @@
 """genotorch's pileup encoder against DeepVariant 1.9's own tensors for the same sites (../shared/data)."""
 
-import sys
-from pathlib import Path
-
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from pileup_vs_deepvariant import agreement  # noqa: E402
+from pileup_vs_deepvariant import agreement  # benchmarks/ is on the test path (pyproject.toml)
 
 
 @pytest.mark.parametrize("which,total_min", [("training", 0.985), ("calling", 0.96)])

@@ -80,9 +80,15 @@ def test_resume_continues_step_and_init_from_loads_weights(model, train_examples
     run = tmp_path / "resumed"
     res = train(tiny_config(run, train_examples, max_steps=5, max_epochs=5), resume=str(model.last_checkpoint), progress_bar=False)
     assert res.global_step == 5  # 3 steps before, 2 more
-    init = train(tiny_config(tmp_path / "init", train_examples, max_steps=1), init_from=str(model.last_checkpoint),
-                 progress_bar=False)
+    cfg = tiny_config(tmp_path / "init", train_examples, max_steps=1, max_epochs=1)
+    cfg = type(cfg)(**{**cfg.__dict__, "optimizer": type(cfg.optimizer)(lr=1e-12, weight_decay=0.0)})  # ~no step
+    init = train(cfg, init_from=str(model.last_checkpoint), progress_bar=False)
     assert init.global_step == 1
+    src = torch.load(model.last_checkpoint, weights_only=True)["state_dict"]
+    dst = torch.load(init.last_checkpoint, weights_only=True)["state_dict"]
+    # every weight came from --init-from (one step at lr 1e-12 moves them by < 1e-9); batch-norm statistics move
+    weights = [k for k in src if k.startswith("model.") and "running_" not in k and "num_batches" not in k]
+    assert len(weights) > 10 and all(torch.allclose(src[k].float(), dst[k].float(), atol=1e-6) for k in weights)
 
 
 def test_call_writes_vcf_that_pysam_and_bcftools_read(demo, model, tmp_path):

@@ -10,7 +10,7 @@ from genotorch.encode.onehot import one_hot, reverse_complement
 from genotorch.errors import GenotorchError
 from genotorch.models.registry import build_model
 
-from test_seq_models import config
+from builders import sequence_config as config
 
 
 def test_dnabert_vocabulary_order():
@@ -104,7 +104,7 @@ def test_fine_tune_from_pretrained_and_reload_without_it(tmp_path):
     cfg = config(tmp_path, **{"model.name": "kmer_bert", "model.params": {"k": 3, "pretrained": str(tmp_path / "dnabert3")},
                               "trainer.max_epochs": 2, "optimizer.lr": 0.001})
     res = train(cfg, progress_bar=False)
-    assert res.test["n"] == 100 and 0 <= res.test["auroc"] <= 1
+    assert res.test["n"] == 100 and res.test["auroc"] > 0.7  # learned the planted TATAAA box (seeded: 0.816)
     seqs = ["ACGTACGTACTATAAAGCGTACGTACGTAGCATGCA", "ACGT" * 12]
     model, meta = load_classifier(res.best_checkpoint)
     before = predict_sequences(model, 40, seqs)

@@ -14,7 +14,7 @@ from genotorch.errors import GenotorchError
 from genotorch.io.intervals import Interval
 from genotorch.io.reference import Reference
 
-from test_seq_models import write_csv
+from builders import write_csv
 
 LENGTHS = {"20": 200_000}
 

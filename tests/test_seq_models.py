@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from genotorch.config import load_train_config
+from builders import sequence_config as config, write_csv
 from genotorch.data.sequences import OneHotDataset
 from genotorch.encode.onehot import one_hot, reverse_complement
 from genotorch.errors import GenotorchError
@@ -27,41 +27,6 @@ def test_reverse_complement_augmentation_is_the_reverse_complement():
     torch.manual_seed(0)
     seen = {tuple(ds[0][0].flatten().tolist()) for _ in range(20)}
     assert seen == {tuple(one_hot([s])[0].flatten()), tuple(one_hot([reverse_complement(s)])[0].flatten())}
-
-
-def write_csv(path, rows):
-    path.write_text("sequence,label\n" + "".join(f"{s},{lab}\n" for s, lab in rows))
-    return path
-
-
-def synthetic(n, seed):
-    rng = np.random.default_rng(seed)
-    rows = []
-    for i in range(n):
-        s = list("".join(rng.choice(list("ACGT"), 40)))
-        lab = i % 2
-        if lab:
-            p = int(rng.integers(0, 34))
-            s[p:p + 6] = "TATAAA"
-        rows.append(("".join(s), lab))
-    return rows
-
-
-def config(tmp_path, **over):
-    train = write_csv(tmp_path / "train.csv", synthetic(400, 1))
-    dev = write_csv(tmp_path / "dev.csv", synthetic(100, 2))
-    test = write_csv(tmp_path / "test.csv", synthetic(100, 3))
-    cfg = tmp_path / "s.yaml"
-    cfg.write_text(f"""task: sequence
-seed: 0
-output_dir: {tmp_path / 'run'}
-data: {{train: [{train}], val: [{dev}], test: [{test}], rc_augment: true, shift_augment: 2, batch_size: 32}}
-model: {{name: small_cnn, params: {{filters: 32}}}}
-optimizer: {{name: adamw, lr: 0.005}}
-trainer: {{max_epochs: 8, val_every_n_steps: 13, limit_val_batches: 4, early_stopping_patience: 0,
-          checkpoint_every_n_steps: 13, log_every_n_steps: 5}}
-""")
-    return load_train_config(cfg, over)
 
 
 def test_train_and_test_report(tmp_path):

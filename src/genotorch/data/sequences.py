@@ -1,8 +1,6 @@
-"""Labelled DNA sequences from CSV/TSV (the GUE / DNABERT-2 format) and a leakage report between splits
-(a building block of issue 4's sequence models).
-
-Format: a header with ``sequence`` and ``label`` columns (comma or tab separated; an optional ``task`` column is
-kept). Labels stay strings here; the caller maps them to classes.
+"""The sequence task's data: labelled DNA (tables, FASTA + labels, BED + reference, or a peak HDF5; the files are
+read by :mod:`genotorch.io.sequences`) as one-hot datasets with augmentation, grouped hold-out splits, and the
+data module training uses.
 
 Leakage (:func:`genotorch.data.splits.leakage_report`): for every pair of splits, how many sequences of the second also occur in the
 first exactly (case-insensitive) and how many occur there only as a reverse complement. A model sees both strands,

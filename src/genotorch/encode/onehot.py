@@ -1,4 +1,4 @@
-"""One-hot DNA and reverse complements (the sequence models' encoders; issue 4 builds on these).
+"""One-hot DNA and reverse complements (the sequence models' encoders).
 
 Contract (``../shared/ARCHITECTURE.md``): ``(N, 4, L)`` float32, channel order A, C, G, T. Lowercase (soft-masked)
 bases are encoded like uppercase ones. ``N`` and the other IUPAC ambiguity codes (R Y S W K M B D H V) are all-zero
