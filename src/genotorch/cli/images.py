@@ -3,7 +3,6 @@ truth is known) and audit-images."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Optional
 
@@ -62,17 +61,30 @@ def predict_cmd(
 def audit_cmd(
     root: Path = typer.Argument(..., help="Folder of class sub-folders."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the full report (every path) as JSON."),
-    near_duplicate_bits: int = typer.Option(0, help="Difference-hash bits within which two images are near-identical."),
+    config: Optional[Path] = typer.Option(None, "--config", help="A training config (task: image): decode and group "
+                                          "the images exactly as training on it does (size, grey/RGB, crop, "
+                                          "near-duplicate bits), so the counts match its report."),
+    near_duplicate_bits: int = typer.Option(0, help="Difference-hash bits within which two images are near-identical "
+                                            "(without --config)."),
 ):
     """Data hygiene before training: images per class, blank images, byte-identical and near-identical images
-    filed under two classes."""
-    from genotorch.data.images import audit, format_audit, prepare, scan_folder
+    filed under two classes. Without --config, images are decoded grey at 64 x 96."""
+    from genotorch.config import load_train_config
+    from genotorch.data.images import audit, format_audit, prepare
+    from genotorch.errors import GenotorchError
+    from genotorch.io.images import scan_folder
 
-    items = scan_folder(root)
-    prep = prepare(items, (64, 96), True, None, near_duplicate_bits)
+    size, grey, crop, bits, class_map = (64, 96), True, None, near_duplicate_bits, None
+    if config:
+        cfg = load_train_config(config)
+        if cfg.task != "image":
+            raise GenotorchError(f"--config {config} is a {cfg.task} config: give an image one (task: image)")
+        d = cfg.data
+        size, grey, crop, bits = tuple(d.image_size), d.grayscale, tuple(d.crop) or None, d.near_duplicate_bits
+        class_map = {k: [str(x) for x in (v if isinstance(v, (list, tuple)) else [v])]
+                     for k, v in d.classes.items()} or None
+    prep = prepare(scan_folder(root, class_map), size, grey, crop, bits)
     rep = audit(prep)
     console.print(format_audit(rep), highlight=False)
     if json_out:
-        from genotorch.io.files import atomic_write_text
-
-        atomic_write_text(json_out, json.dumps(rep, indent=2) + "\n", "--json")
+        atomic_write_json(json_out, rep, "--json")
