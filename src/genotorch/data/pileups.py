@@ -22,9 +22,9 @@ from genotorch.io.examples import check_compatible, read_example_info
 class PileupDataset(Dataset):
     """Examples of one HDF5 file. ``labelled_only`` keeps examples with label >= 0."""
 
-    def __init__(self, path: str | Path, labelled_only: bool = True):
+    def __init__(self, path: str | Path, labelled_only: bool = True, flag: str = "data.train"):
         self.path = Path(path)
-        self.info = read_example_info(self.path)
+        self.info = read_example_info(self.path, flag)
         with h5py.File(self.path, "r") as h5:
             labels = h5["labels"][:].astype(np.int64)
         self.indices = np.nonzero(labels >= 0)[0] if labelled_only else np.arange(len(labels))
@@ -56,7 +56,7 @@ def load_pileup_datasets(paths: Sequence[str], flag: str, labelled_only: bool = 
     """
     if not paths:
         raise GenotorchError(f"no example files given in {flag}")
-    sets = [PileupDataset(p, labelled_only) for p in paths]
+    sets = [PileupDataset(p, labelled_only, flag) for p in paths]
     first = sets[0].info
     for s in sets[1:]:
         check_compatible(s.info, first["channels"], first["shape"], s.path, flag)

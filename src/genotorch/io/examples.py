@@ -139,7 +139,7 @@ class ExampleWriter:
             self.abort()
 
 
-def read_example_info(path: str | Path) -> dict:
+def read_example_info(path: str | Path, flag: str = "--examples") -> dict:
     """The example_info of an example file (from the HDF5 attribute; the sidecar JSON is for humans and tools).
 
     Raises
@@ -149,7 +149,8 @@ def read_example_info(path: str | Path) -> dict:
     """
     path = Path(path)
     if not path.exists():
-        raise GenotorchError(f"example file {path} does not exist")
+        raise GenotorchError(f"{flag}: example file {path} does not exist: make it with `genotorch make-examples` "
+                             f"(the training demo's: `bash scripts/demo_train.sh`)")
     try:
         with h5py.File(path, "r") as h5:
             text = h5.attrs.get("example_info")
