@@ -96,3 +96,13 @@ def test_unphased_hets_try_both_phasings():
              tv(210, [REF[210], "A" if REF[210] != "A" else "C"], (1, 0))]
     cands = [(t.pos, t.alleles[0], t.alleles[1]) for t in truth]
     assert [mask_label(m) for m in haplotype_masks(cands, truth, fetch)] == [1, 1]
+
+
+def test_long_reads_are_left_alone():
+    long_read = make_read(HAP[:520], 0, "301M1D219M", name="long", header=HEADER)  # the deletion written right
+    long_read.cigarstring = "308M1D212M"
+    events = [read_events(r) for r in _reads(["left"])] + [read_events(long_read)]
+    out, stats = realign_reads(events, fetch, 0, len(REF), RealignConfig())
+    assert stats.windows == 1 and len(out) == 21
+    [ev] = [ev for ev in out if ev.read.query_name == "long"]
+    assert ev.read.cigarstring == "308M1D212M"

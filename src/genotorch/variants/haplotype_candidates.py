@@ -44,6 +44,7 @@ class RealignConfig:
     kmer_sizes: tuple[int, ...] = (15, 25, 35, 45)
     min_base_quality: int = 10
     min_score_gain: int = 4
+    max_read_length: int = 500  # longer reads (HiFi, ONT) are neither realigned nor used to find windows
     match: int = 4
     mismatch: int = 6
     gap_open: int = 8

@@ -199,7 +199,7 @@ def realign_reads(events: list[ReadEvents], fetch: FetchRef, start: int, end: in
     """Realign the reads of ``events`` in every active window with evidence in ``[start, end)``.
 
     Reads are updated in place (position and CIGAR); the events come back sorted by position, recomputed for the
-    reads that changed. ``fetch(a, b)`` returns the upper-case reference bases of ``[a, b)`` (N past the ends)."""
+    reads that changed. Reads longer than ``config.max_read_length`` (long reads) are left alone. ``fetch(a, b)`` returns the upper-case reference bases of ``[a, b)`` (N past the ends)."""
     import parasail
 
     stats = RealignStats()
@@ -207,6 +207,12 @@ def realign_reads(events: list[ReadEvents], fetch: FetchRef, start: int, end: in
         return events, stats
     matrix = parasail.matrix_create("ACGT", config.match, -config.mismatch)
     events = list(events)
+    long_reads = [ev for ev in events if len(ev.read.query_sequence or "") > config.max_read_length]
+    if long_reads:  # long reads are left as they are (DeepVariant does not realign them either, and aligning
+        # them to a padded haplotype would cost memory and time in proportion to their length)
+        short, stats = realign_reads([ev for ev in events if len(ev.read.query_sequence or "") <=
+                                      config.max_read_length], fetch, start, end, config)
+        return sorted(long_reads + short, key=lambda ev: ev.read.reference_start), stats
     windows = select_windows(events, fetch, start, end, config)
     stats.windows = len(windows)
     lo, hi = _extents(events)
