@@ -33,13 +33,17 @@ def make_examples_cmd(
     width: int = typer.Option(221, help="Pileup width W (odd; the candidate is at column W//2)."),
     min_mapping_quality: int = typer.Option(5, help="Skip reads with MAPQ below this (phred)."),
     min_base_quality: int = typer.Option(10, help="Bases below this quality (phred) are not counted."),
-    min_fraction_snps: float = typer.Option(0.12, help="Min alt fraction for an SNV candidate."),
-    min_fraction_indels: float = typer.Option(0.06, help="Min alt fraction for an indel candidate."),
+    preset: str = typer.Option("illumina", "--preset", help="Sequencing technology (illumina, hifi, ont): the "
+                               "defaults of the settings below that it fixes (realignment, candidate fractions)."),
+    min_fraction_snps: Optional[float] = typer.Option(None, help="Min alt fraction for an SNV candidate (preset: "
+                                                      "0.12; ont 0.08)."),
+    min_fraction_indels: Optional[float] = typer.Option(None, help="Min alt fraction for an indel candidate "
+                                                        "(preset: 0.06; ont 0.12)."),
     min_count: int = typer.Option(2, help="Min reads supporting an alt allele."),
     seed: int = typer.Option(2101079370, help="Seed of the read downsampling above H-5 reads."),
     channels: str = typer.Option(",".join(DEFAULT_CHANNEL_NAMES), help="Comma-separated pileup channels, in order."),
     max_candidates_per_kb: float = typer.Option(100.0, help=RATE_HELP),
-    realign: bool = typer.Option(True, "--realign/--no-realign", help="Haplotype-aware local realignment of the reads "
+    realign: Optional[bool] = typer.Option(None, "--realign/--no-realign", help="Haplotype-aware local realignment of the reads "
                                  "around indels and soft clips before counting alleles and drawing pileups "
                                  "(DeepVariant's realigner; for short reads)."),
 ):
@@ -47,7 +51,13 @@ def make_examples_cmd(
     from genotorch.encode.pileup import PileupConfig
     from genotorch.variants.candidates import CandidateConfig
     from genotorch.variants.make_examples import Inputs, MakeExamplesConfig, make_examples
+    from genotorch.variants.presets import get_preset
     from genotorch.variants.realign import RealignConfig
+
+    p = get_preset(preset)
+    min_fraction_snps = p.min_fraction_snps if min_fraction_snps is None else min_fraction_snps
+    min_fraction_indels = p.min_fraction_indels if min_fraction_indels is None else min_fraction_indels
+    realign = p.realign if realign is None else realign
 
     cfg = MakeExamplesConfig(
         min_mapping_quality=min_mapping_quality,
@@ -71,8 +81,11 @@ def make_examples_cmd(
 def call_cmd(
     ref: Path = typer.Option(..., "--ref", help="Reference FASTA, indexed."),
     reads: Optional[Path] = typer.Option(None, "--reads", help="Aligned reads, BAM or CRAM, indexed."),
-    model: Optional[Path] = typer.Option(None, "--model", help="Checkpoint from `genotorch train`. Default: the shipped "
-                                         "Illumina model (genotorch/models/default, see its MODEL_CARD.md)."),
+    model: Optional[Path] = typer.Option(None, "--model", help="Checkpoint from `genotorch train`. Default: the "
+                                         "preset's shipped model (genotorch/models/default, see MODEL_CARD.md)."),
+    preset: Optional[str] = typer.Option(None, "--preset", help="Sequencing technology: illumina (default model), "
+                                         "hifi or ont: the preset's shipped model, and reads of another technology "
+                                         "are refused. Recorded in the VCF header."),
     output: Path = typer.Option(..., "--output", "-o", help="Output VCF (.vcf.gz; a .tbi index is written beside it)."),
     regions: Optional[List[str]] = typer.Option(None, "--regions", help=REGIONS_HELP),
     examples: Optional[List[Path]] = typer.Option(None, "--examples", help="Call from make-examples HDF5 file(s) "
@@ -90,10 +103,15 @@ def call_cmd(
     from genotorch.errors import GenotorchError
     from genotorch.variants.call import call_from_examples, call_variants
 
+    if preset is not None:
+        from genotorch.variants.presets import get_preset
+
+        get_preset(preset)  # a bad name stops here, before any work
     if model is None:
         from genotorch.models.default import default_model_path
+        from genotorch.variants.presets import get_preset
 
-        model = default_model_path()
+        model = default_model_path(get_preset(preset or "illumina").model_file)
     t0 = time.perf_counter()
     if examples:
         stats = call_from_examples([str(e) for e in examples], str(ref), str(model), str(output), min_qual,
@@ -104,7 +122,7 @@ def call_cmd(
         with chunk_progress("call", "candidates") as update:
             stats = call_variants(str(ref), str(reads), str(model), str(output), regions, workers, min_qual,
                                   progress=update, max_candidates_per_kb=max_candidates_per_kb,
-                                  command=command_line())
+                                  command=command_line(), preset=preset)
     console.print(f"wrote {stats['records']} records ({stats['pass']} PASS) from {stats['candidates']} candidates "
                   f"to {output} in {time.perf_counter() - t0:.1f} s")
 
@@ -170,6 +188,9 @@ def simulate_cmd(
                                                "this many bp on average (0: only the truth's)."),
     repeat_indel_fraction: float = typer.Option(0.0, help="Of the random indels, the fraction placed as unit "
                                                 "expansions/contractions of a nearby homopolymer or STR."),
+    technology: str = typer.Option("illumina", help="illumina (art_illumina paired reads, bwa mem), hifi or ont "
+                                   "(pbsim long reads with homopolymer-length errors, minimap2; --read-length and "
+                                   "--profile do not apply)."),
     stutter_rate: float = typer.Option(0.0, help="PCR stutter: per read and repeat tract, probability "
                                        "rate x (length - 5) of one unit more or less (0: none)."),
 ):
@@ -183,7 +204,7 @@ def simulate_cmd(
                            profile=profile, quality_shift=quality_shift, margin=margin, seed=seed, sample=sample,
                            threads=threads, contamination=contamination, contaminant_spacing=contaminant_spacing,
                            random_variant_spacing=random_variant_spacing, repeat_indel_fraction=repeat_indel_fraction,
-                           stutter_rate=stutter_rate)
+                           stutter_rate=stutter_rate, technology=technology)
     t0 = time.perf_counter()
     info = simulate_training_data(ref, truth, regions, out_dir, cfg, exclude or (), log=lambda s: console.print(s))
     c = info["counts"]

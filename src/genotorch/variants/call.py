@@ -31,6 +31,7 @@ from genotorch.variants.make_examples import (
     open_run,
 )
 from genotorch.variants.postprocess import CallRecord, postprocess
+from genotorch.variants.presets import LONG_READ_BP, check_reads_fit, get_preset
 
 
 logger = logging.getLogger(__name__)
@@ -45,7 +46,8 @@ def predict_probs(model: torch.nn.Module, pileups, batch_size: int = 256) -> np.
 def call_variants(reference: str, reads: str, model_path: str, output: str, regions: Sequence[str] | None = None,
                   workers: int = 1, min_qual: float = 1.0, batch_size: int = 256,
                   progress: Callable[[int, int, int], None] | None = None,
-                  max_candidates_per_kb: float = DEFAULT_MAX_CANDIDATES_PER_KB, command: str = "") -> dict:
+                  max_candidates_per_kb: float = DEFAULT_MAX_CANDIDATES_PER_KB, command: str = "",
+                  preset: str | None = None) -> dict:
     """Call variants in ``regions`` of ``reads`` and write ``output`` (.vcf.gz + .tbi).
 
     Returns
@@ -65,7 +67,9 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
     probe, region_list, chunks = open_run(inputs, me_config, regions, None)
     first = region_list[0]
     median = median_read_length(probe.alignments, first.contig, first.start, first.end)
-    if median > 1000:  # every shipped model so far reads short reads
+    if preset:
+        check_reads_fit(get_preset(preset), median, reads)
+    elif median > LONG_READ_BP and me_config.realign.enabled:  # a short-read model given long reads
         logger.warning(f"warning: the reads of {reads} look like long reads (median {median:,} bp), but {model_path} "
                        f"is a short-read (Illumina) model: expect poor indel calls")
     rate = CandidateRateCheck(max_candidates_per_kb, reference, reads)
@@ -79,7 +83,7 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
         if progress:
             progress(k, len(chunks), n_cand)
     sample = sample_name(probe.alignments)
-    _write(output, records, probe.reference, sample, model_path, meta, command)
+    _write(output, records, probe.reference, sample, model_path, meta, command, preset)
     return _stats(n_cand, records)
 
 
@@ -161,12 +165,14 @@ def check_examples_match_reference(v: dict, reference: Reference, path, sample: 
 
 
 def _write(output: str, records: list[CallRecord], reference: Reference, sample: str, model_path: str, meta: dict,
-           command: str) -> None:
+           command: str, preset: str | None = None) -> None:
     order = {c: i for i, c in enumerate(reference.lengths)}
     records.sort(key=lambda r: (order[r.contig], r.pos))
     extra = [f"##genotorch_model={Path(model_path).resolve()}",
              f"##genotorch_command={command}",
              f"##genotorch_make_examples={json.dumps(meta['example_info']['config'], sort_keys=True)}"]
+    if preset:
+        extra.append(f"##genotorch_preset={preset}")
     if meta.get("training_protocol"):
         extra.append(f"##genotorch_model_training={meta['training_protocol']}")
     if meta.get("calibration"):

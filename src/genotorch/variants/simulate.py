@@ -54,6 +54,7 @@ from genotorch.errors import GenotorchError
 from genotorch.io.intervals import Interval, contig_alias, merge_intervals, parse_regions
 from genotorch.io.reference import Reference
 from genotorch.variants.haplotypes import PlacedVariant, build_haplotypes
+from genotorch.variants.simulate_long import LONG_READ_MODELS, minimap2_command, simulate_long_reads
 from genotorch.variants.simulate_errors import add_stutter, repeat_indel, repeat_indel_pair, repeat_tracts
 from genotorch.io.variants import open_vcf, write_genotype_vcf
 
@@ -71,7 +72,8 @@ class SimulationConfig:
     reference either side of the pieces in the alignment index. seed: art's ``-rs`` (and the contaminant's).
     contamination / contaminant_spacing / random_variant_spacing: see the module docstring.
     repeat_indel_fraction: of the random indels, the fraction placed as unit expansions/contractions of a nearby
-    homopolymer or STR (a fifth of those as multi-allelic 1|2 sites); stutter_rate: PCR stutter in the reads' repeats
+    homopolymer or STR (a fifth of those as multi-allelic 1|2 sites); technology: illumina (art + bwa) or hifi/ont
+    (pbsim + minimap2, :mod:`genotorch.variants.simulate_long`); stutter_rate: PCR stutter in the reads' repeats
     (:mod:`genotorch.variants.simulate_errors`; 0 = none).
     """
 
@@ -91,6 +93,7 @@ class SimulationConfig:
     random_variant_spacing: int = 0
     repeat_indel_fraction: float = 0.0
     stutter_rate: float = 0.0
+    technology: str = "illumina"
 
 
 def art_profile(read_length: int) -> str:
@@ -145,7 +148,9 @@ def simulate_training_data(ref_path: str | Path, truth_path: str | Path, regions
         A missing tool (with its Debian package), an unreadable reference or VCF, regions that leave nothing to
         simulate, a sample not in the VCF, or a tool that fails (its last stderr lines are quoted).
     """
-    check_tools()
+    if cfg.technology not in ("illumina", "hifi", "ont"):
+        raise GenotorchError(f"--technology {cfg.technology}: choose illumina, hifi or ont")
+    check_tools(["samtools"] + (["art_illumina", "bwa"] if cfg.technology == "illumina" else []))
     if cfg.depth <= 0 or cfg.read_length < 30:
         raise GenotorchError("--depth must be > 0 and --read-length >= 30")
     profile = art_profile(cfg.read_length) if cfg.profile == "auto" else cfg.profile
@@ -193,38 +198,28 @@ def simulate_training_data(ref_path: str | Path, truth_path: str | Path, regions
                     _fasta_record(fa, f"p{i}h{h + 1}", seq)
         log(f"haplotypes: {len(pieces)} piece(s), {counts['applied_hap1']} + {counts['applied_hap2']} alleles placed, "
             f"{counts['skipped_unphased']} unphased het(s) left out")
-        log(f"art_illumina {profile}: {cfg.depth:g}x, {cfg.read_length} bp pairs"
-            + (f", {cfg.contamination:.0%} contamination" if cfg.contamination else ""))
-        _art(tmp / "haplotypes.fa", cfg.depth * (1 - cfg.contamination) / 2, cfg.seed, tmp / "reads", profile, cfg,
-             info)
-        if cfg.contamination:
-            rng = np.random.default_rng(cfg.seed)
-            with open(tmp / "contaminant.fa", "w") as fa:
-                for i, p in enumerate(pieces):
-                    seq = random_variants(ref.fetch(p.contig, p.start, p.end), cfg.contaminant_spacing, rng)
-                    _fasta_record(fa, f"p{i}c", seq)
-            _art(tmp / "contaminant.fa", cfg.depth * cfg.contamination, cfg.seed + 1, tmp / "cont", profile, cfg, info)
-            for k in (1, 2):
-                with open(tmp / f"reads{k}.fq", "ab") as dst, open(tmp / f"cont{k}.fq", "rb") as src:
-                    shutil.copyfileobj(src, dst)
-        if cfg.stutter_rate > 0:
-            rng = np.random.default_rng([cfg.seed, 11])
-            for k in (1, 2):
-                counts[f"stutter_reads{k}"] = add_stutter(tmp / f"reads{k}.fq", tmp / f"stutter{k}.fq", cfg.stutter_rate,
-                                                          rng)
-                os.replace(tmp / f"stutter{k}.fq", tmp / f"reads{k}.fq")
-            log(f"PCR stutter: {counts['stutter_reads1'] + counts['stutter_reads2']} reads changed")
+        if cfg.technology == "illumina":
+            fastqs = _illumina_reads(tmp, pieces, ref, cfg, profile, info, counts, log)
+        else:
+            log(f"pbsim {cfg.technology}: {cfg.depth:g}x, with homopolymer-length errors")
+            fastqs = [tmp / "reads.fq"]
+            counts["homopolymer_error_reads"] = simulate_long_reads(tmp / "haplotypes.fa", cfg.depth / 2, cfg.seed,
+                                                                    fastqs[0], cfg.technology, info["commands"])
         # Alignment index over the span of the pieces, per contig.
         spans = _spans(pieces, ref, cfg.pad)
         with open(tmp / "span.fa", "w") as fa:
             for name, (contig, start, end) in spans.items():
                 _fasta_record(fa, name, ref.fetch(contig, start, end))
-        _run(["bwa", "index", str(tmp / "span.fa")], info)
-        log("bwa mem + samtools sort")
-        rg = f"@RG\\tID:sim\\tSM:{sample}\\tPL:ILLUMINA\\tLB:sim"
+        platform = "ILLUMINA" if cfg.technology == "illumina" else LONG_READ_MODELS[cfg.technology]["platform"]
+        rg = f"@RG\\tID:sim\\tSM:{sample}\\tPL:{platform}\\tLB:sim"
         bam_tmp = tmp / "reads.bam"
-        bwa = ["bwa", "mem", "-v", "1", "-t", str(cfg.threads), "-R", rg, str(tmp / "span.fa"),
-               str(tmp / "reads1.fq"), str(tmp / "reads2.fq")]
+        if cfg.technology == "illumina":
+            _run(["bwa", "index", str(tmp / "span.fa")], info)
+            log("bwa mem + samtools sort")
+            bwa = ["bwa", "mem", "-v", "1", "-t", str(cfg.threads), "-R", rg, str(tmp / "span.fa"), *map(str, fastqs)]
+        else:
+            log("minimap2 + samtools sort")
+            bwa = minimap2_command(cfg.technology, tmp / "span.fa", fastqs[0], rg, cfg.threads)
         sort = ["samtools", "sort", "-@", str(max(0, cfg.threads - 1)), "-o", str(bam_tmp), "-"]
         info["commands"] += [" ".join(bwa), " ".join(sort)]
         info["n_reads"] = _align_and_shift(bwa, sort, spans, ref)
@@ -326,6 +321,34 @@ def random_variants(seq: str, spacing: int, rng: np.random.Generator) -> str:
     out.append(seq[cursor:])
     return "".join(out)
 
+
+
+def _illumina_reads(tmp: Path, pieces, ref: Reference, cfg: "SimulationConfig", profile: str, info: dict,
+                    counts: dict, log) -> list[Path]:
+    """art_illumina paired reads of the haplotypes (and the contaminant, and PCR stutter, as configured): the two
+    FASTQ paths."""
+    log(f"art_illumina {profile}: {cfg.depth:g}x, {cfg.read_length} bp pairs"
+        + (f", {cfg.contamination:.0%} contamination" if cfg.contamination else ""))
+    _art(tmp / "haplotypes.fa", cfg.depth * (1 - cfg.contamination) / 2, cfg.seed, tmp / "reads", profile, cfg,
+         info)
+    if cfg.contamination:
+        rng = np.random.default_rng(cfg.seed)
+        with open(tmp / "contaminant.fa", "w") as fa:
+            for i, p in enumerate(pieces):
+                seq = random_variants(ref.fetch(p.contig, p.start, p.end), cfg.contaminant_spacing, rng)
+                _fasta_record(fa, f"p{i}c", seq)
+        _art(tmp / "contaminant.fa", cfg.depth * cfg.contamination, cfg.seed + 1, tmp / "cont", profile, cfg, info)
+        for k in (1, 2):
+            with open(tmp / f"reads{k}.fq", "ab") as dst, open(tmp / f"cont{k}.fq", "rb") as src:
+                shutil.copyfileobj(src, dst)
+    if cfg.stutter_rate > 0:
+        rng = np.random.default_rng([cfg.seed, 11])
+        for k in (1, 2):
+            counts[f"stutter_reads{k}"] = add_stutter(tmp / f"reads{k}.fq", tmp / f"stutter{k}.fq", cfg.stutter_rate,
+                                                      rng)
+            os.replace(tmp / f"stutter{k}.fq", tmp / f"reads{k}.fq")
+        log(f"PCR stutter: {counts['stutter_reads1'] + counts['stutter_reads2']} reads changed")
+    return [tmp / "reads1.fq", tmp / "reads2.fq"]
 
 def _art(fasta: Path, depth: float, seed: int, prefix: Path, profile: str, cfg: SimulationConfig, info: dict) -> None:
     art = ["art_illumina", "-ss", profile, "-i", str(fasta), "-p", "-l", str(cfg.read_length), "-f", f"{depth:g}",

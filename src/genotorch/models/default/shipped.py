@@ -16,12 +16,14 @@ HERE = Path(__file__).resolve().parent  # the package folder holding the .pt and
 DEFAULT_MODEL = HERE / "pileup_illumina.pt"
 
 
-def default_model_path() -> Path:
-    """Path of the shipped model. Raises GenotorchError if the package was installed without it."""
-    if not DEFAULT_MODEL.exists():
-        raise GenotorchError(f"the default model {DEFAULT_MODEL} is missing from this install: reinstall genotorch "
-                             "or give --model")
-    return DEFAULT_MODEL
+def default_model_path(model_file: str = "pileup_illumina.pt") -> Path:
+    """Path of a shipped model (the Illumina one by default; ``pileup_hifi.pt``, ``pileup_ont.pt`` for the
+    long-read presets). Raises GenotorchError if this install lacks it."""
+    path = DEFAULT_MODEL if model_file == DEFAULT_MODEL.name else HERE / model_file
+    if not path.exists():
+        raise GenotorchError(f"the shipped model {path} is missing from this install: reinstall genotorch, train "
+                             "one with the recipe in scripts/, or give --model")
+    return path
 
 
 def export(checkpoint: str | Path, out_dir: str | Path = HERE, name: str = "pileup_illumina.pt",

@@ -1,0 +1,76 @@
+"""Long-read simulation for ``simulate-training-data --technology hifi|ont``: PacBio-HiFi-like and Oxford-Nanopore-
+like reads from the sample's haplotypes, with the homopolymer-length errors that dominate both technologies.
+
+1. ``pbsim`` (Ono et al. 2013, Bioinformatics 29:119; Debian's ``pbsim`` 1.0.3, model-based CLR mode with its
+   quality model) draws reads from every haplotype at ``depth / 2``, with a length and an accuracy model per
+   technology (:data:`LONG_READ_MODELS`: HiFi ~15 kb at ~99.9%; ONT R10 ~20 kb at ~98.5%) and a seeded generator.
+2. Homopolymer and STR length errors are added to the reads (:func:`genotorch.variants.simulate_errors.add_stutter`,
+   at the technology's rate: pbsim's own errors are uniform and miss them).
+3. ``minimap2 -ax map-hifi|map-ont`` (Li 2018, Bioinformatics 34:3094) aligns them.
+"""
+
+from __future__ import annotations
+
+import glob
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+from genotorch.errors import GenotorchError
+from genotorch.variants.simulate_errors import add_stutter
+
+PBSIM_MODEL = "/usr/share/pbsim/models/model_qc_clr"
+LONG_READ_MODELS = {
+    "hifi": {"length_mean": 15000, "length_sd": 4000, "accuracy_mean": 0.999, "accuracy_sd": 0.001,
+             "accuracy_min": 0.99, "ratio": "10:45:45", "stutter": 0.01, "minimap2": "map-hifi", "platform": "PACBIO"},
+    "ont": {"length_mean": 20000, "length_sd": 10000, "accuracy_mean": 0.985, "accuracy_sd": 0.01,
+            "accuracy_min": 0.9, "ratio": "20:40:40", "stutter": 0.03, "minimap2": "map-ont", "platform": "ONT"},
+}
+
+
+def simulate_long_reads(haplotypes: Path, depth: float, seed: int, out_fq: Path, technology: str,
+                        commands: list[str]) -> int:
+    """Long reads of every record of ``haplotypes`` at ``depth`` each, written to ``out_fq`` with homopolymer
+    errors; returns how many reads the homopolymer errors changed.
+
+    Raises
+    ------
+    GenotorchError
+        pbsim or its quality model missing, or pbsim failing (its last stderr lines quoted).
+    """
+    m = LONG_READ_MODELS[technology]
+    if shutil.which("pbsim") is None or not Path(PBSIM_MODEL).exists():
+        raise GenotorchError("pbsim not found: install with `apt-get install pbsim` (long-read simulation)")
+    prefix = out_fq.with_name("pbsim")
+    cmd = ["pbsim", "--prefix", str(prefix), "--data-type", "CLR", "--depth", f"{depth:g}", "--model_qc",
+           PBSIM_MODEL, "--length-mean", str(m["length_mean"]), "--length-sd", str(m["length_sd"]),
+           "--length-min", "1000", "--length-max", str(m["length_mean"] * 4), "--accuracy-mean",
+           str(m["accuracy_mean"]), "--accuracy-sd", str(m["accuracy_sd"]), "--accuracy-min", str(m["accuracy_min"]),
+           "--difference-ratio", m["ratio"], "--seed", str(seed), str(haplotypes)]
+    commands.append(" ".join(cmd))
+    p = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
+    if p.returncode != 0:
+        tail = " | ".join(p.stderr.strip().splitlines()[-3:])
+        raise GenotorchError(f"pbsim failed: {tail}")
+    raw = out_fq.with_name("long_reads_raw.fq")
+    with open(raw, "wb") as dst:
+        for part in sorted(glob.glob(f"{prefix}_[0-9]*.fastq")):
+            with open(part, "rb") as src:
+                shutil.copyfileobj(src, dst)
+    return add_stutter(raw, out_fq, m["stutter"], np.random.default_rng([seed, 13]), max_probability=0.5)
+
+
+def minimap2_command(technology: str, reference: Path, reads: Path, read_group: str, threads: int) -> list[str]:
+    """The ``minimap2`` command aligning long reads of ``technology`` (SAM on stdout, with the read group).
+
+    Raises
+    ------
+    GenotorchError
+        minimap2 missing.
+    """
+    if shutil.which("minimap2") is None:
+        raise GenotorchError("minimap2 not found: install with `apt-get install minimap2` (long-read alignment)")
+    return ["minimap2", "-ax", LONG_READ_MODELS[technology]["minimap2"], "--MD", "-t", str(threads), "-R",
+            read_group, str(reference), str(reads)]
