@@ -150,7 +150,7 @@ def simulate_training_data(ref_path: str | Path, truth_path: str | Path, regions
     """
     if cfg.technology not in ("illumina", "hifi", "ont"):
         raise GenotorchError(f"--technology {cfg.technology}: choose illumina, hifi or ont")
-    check_tools(["samtools"] + (["art_illumina", "bwa"] if cfg.technology == "illumina" else []))
+    check_tools(["art_illumina", "bwa", "samtools"] if cfg.technology == "illumina" else ["samtools"])
     if cfg.depth <= 0 or cfg.read_length < 30:
         raise GenotorchError("--depth must be > 0 and --read-length >= 30")
     profile = art_profile(cfg.read_length) if cfg.profile == "auto" else cfg.profile
