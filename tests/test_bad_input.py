@@ -18,6 +18,7 @@ import torch
 from builders import write_fasta
 from typer.testing import CliRunner
 
+from conftest import SHARED
 from genotorch.cli.main import app
 
 runner = CliRunner()
@@ -52,7 +53,9 @@ def bad(demo, model, seq_model, image_model, train_examples, tmp_path_factory):
     d = tmp_path_factory.mktemp("bad")
     b = {"d": d, "ref": demo.ref, "bam": demo.bam, "truth": demo.truth, "bed": demo.confident,
          "model": model.last_checkpoint, "seq_model": seq_model, "image_model": image_model,
-         "labelled": train_examples}
+         "labelled": train_examples,
+         "ont_ref": SHARED / "variants/hg002_ont_r10_grch38/grch38.chr20_5050000_5075000.masked.fa.gz",
+         "ont_bam": SHARED / "variants/hg002_ont_r10_grch38/HG002_R10_chr20_5050000_5075000.bam"}
     b["noindex_bam"] = d / "noindex.bam"
     shutil.copy(demo.bam, b["noindex_bam"])
     b["cut_bam"] = d / "cut.bam"
@@ -223,6 +226,14 @@ ROWS = [
     ("call-no-reads", ["call", "--ref", "{ref}", "--model", "{model}", "-o", "{out}"], "give --reads"),
     ("call-ref-other-bases", _set(_set(CALL, "--ref", "{wrong_bases_ref}"), "--regions", "chr20:10000001-10060000"),
      "probably not the reference"),
+    ("call-preset-unknown", CALL + ["--preset", "sanger"], "--preset sanger: choose one of illumina, hifi, ont"),
+    ("call-preset-long-reads-for-illumina", ["call", "--ref", "{ont_ref}", "--reads", "{ont_bam}", "--preset",
+                                             "illumina", "--regions", "chr20:5050001-5060000", "-o", "{out}"],
+     "use --preset hifi or --preset ont"),
+    ("me-preset-unknown", ME + ["--preset", "pacbio"], "--preset pacbio: choose one of"),
+    ("sim-technology-unknown", ["simulate-training-data", "--ref", "{ref}", "--truth", "{truth}", "--regions",
+                                "chr20:10000001-10020000", "--technology", "iontorrent", "-o", "{out}"],
+     "--technology iontorrent"),
     ("call-region-past-end", _set(CALL, "--regions", "chr20:63025000-63026000"), "bp long"),
     ("call-examples-other-build", ["call", "--ref", "{other_ref}", "--examples", "{examples}", "--model", "{model}",
                                    "-o", "{out}"], "give the --ref the examples were made with"),
@@ -330,6 +341,8 @@ def _resolve(b, arg, out):
 @pytest.mark.parametrize("row", ROWS, ids=[r[0] for r in ROWS])
 def test_bad_input(bad, row, tmp_path, monkeypatch):
     name, args, expected = row
+    if any("{ont_" in str(a) for a in args) and not bad["ont_bam"].exists():
+        pytest.skip("../shared/data is not beside the repository")
     monkeypatch.chdir(tmp_path)  # nothing may appear in the working directory either (e.g. ./runs/train)
     out = tmp_path / "out" / ("x.vcf.gz" if args[0] == "call" else "x.h5" if args[0] == "make-examples" else "x")
     code, output = run(*[_resolve(bad, a, out) for a in args])
