@@ -108,33 +108,45 @@ def main(argv=None) -> int:
     args.cache.mkdir(parents=True, exist_ok=True)
     hg1 = args.shared / "data/variants/hg001_illumina_grch37"
     ref = hg1 / "ucsc.hg19.chr20.unittest.fasta.gz"
-    inputs = [("real NA12878 100 kb ~52x", hg1 / "NA12878_S1.chr20.10_10p1mb.bam", "chr20:10000001-10100000", 100_000),
-              ("simulated 1 Mb 30x", simulated_bam(args.cache, args.shared), "chr20:10095501-11094500", 999_000)]
+    v = args.shared / "data/variants"
+    inputs = [("real NA12878 100 kb ~52x", hg1 / "NA12878_S1.chr20.10_10p1mb.bam", "chr20:10000001-10100000", 100_000,
+               ref, None, ""),
+              ("simulated 1 Mb 30x", simulated_bam(args.cache, args.shared), "chr20:10095501-11094500", 999_000, ref,
+               None, "")]
+    for name, folder, bam, fa, region, bp, preset, x in (
+            ("real HG002 HiFi ~20x", "hg002_pacbio_hifi_grch38", "HG002_hifi_sequel2.chr20_60k_167k.bam",
+             "GRCh38.chr20_0_200000.fa.gz", "chr20:63841-151660", 87_820, "hifi", "-X pacbio-ccs"),
+            ("real HG002 ONT R10 ~50x", "hg002_ont_r10_grch38", "HG002_R10_chr20_5050000_5075000.bam",
+             "grch38.chr20_5050000_5075000.masked.fa.gz", "chr20:5050001-5075000", 25_000, "ont", "-X ont")):
+        if (args.cache.parent.parent / "src/genotorch/models/default" / f"pileup_{preset}.pt").exists():
+            inputs.append((name, v / folder / bam, region, bp, v / folder / fa, preset, x))
     gt = [sys.executable, "-m", "genotorch.cli.main"]
     no_realign = model_without_realignment(args.cache)
     env_note = f"{os.cpu_count()} cores; torch threads default"
     print(f"# genotorch speed, median of {args.repeats} ({env_note}); DeepVariant anchor {DV_VCPU_S_PER_100KB:.1f} "
           "vCPU-s per 100 kb")
     rows = []
-    for name, bam, region, bp in inputs:
+    for name, bam, region, bp, ref, preset, x in inputs:
+        p_args = ["--preset", preset] if preset else []
         ex = args.cache / f"{bam.parent.name}_{bp}.h5"
         vcf = args.cache / f"{bam.parent.name}_{bp}.vcf.gz"
         me = median_run([*gt, "make-examples", "--ref", str(ref), "--reads", str(bam), "--regions", region,
-                         "-o", str(ex)], args.repeats)
+                         "-o", str(ex), *p_args], args.repeats)
         n = json.loads(ex.with_name(ex.name + ".example_info.json").read_text())["n_examples"] if \
             ex.with_name(ex.name + ".example_info.json").exists() else _count(ex)
-        call = median_run([*gt, "call", "--ref", str(ref), "--reads", str(bam), "--regions", region, "-o", str(vcf)],
-                          args.repeats)
-        call_nr = median_run([*gt, "call", "--ref", str(ref), "--reads", str(bam), "--regions", region, "--model",
-                              str(no_realign), "-o", str(vcf)], args.repeats)
-        bc = median_run(f"bcftools mpileup -f {ref} -r {region} {bam} 2>/dev/null | bcftools call -mv -Oz -o "
+        call = median_run([*gt, "call", "--ref", str(ref), "--reads", str(bam), "--regions", region, "-o", str(vcf),
+                           *p_args], args.repeats)
+        call_nr = call if preset else median_run([*gt, "call", "--ref", str(ref), "--reads", str(bam), "--regions",
+                                                  region, "--model", str(no_realign), "-o", str(vcf)], args.repeats)
+        bc = median_run(f"bcftools mpileup {x} -f {ref} -r {region} {bam} 2>/dev/null | bcftools call -mv -Oz -o "
                         f"{args.cache / 'bc.vcf.gz'} 2>/dev/null", args.repeats)
         eps, startup = model_throughput(ex, args.repeats)
-        rows.append((name, bp, n, me, call, bc, eps, startup, call_nr))
+        rows.append((name, bp, n, me, call, bc, eps, startup, call_nr, preset))
     print(f"\n{'input':26s} {'step':14s} {'wall s':>7s} {'CPU s':>7s} {'cand/s':>7s} {'bp/CPU-s':>9s} "
           f"{'CPU-s/100kb':>11s} {'peak MB':>8s}")
-    for name, bp, n, me, call, bc, eps, startup, call_nr in rows:
-        for step, r in (("make-examples", me), ("call", call), ("call, no realign", call_nr), ("bcftools", bc)):
+    for name, bp, n, me, call, bc, eps, startup, call_nr, preset in rows:
+        steps = [("make-examples", me), ("call", call)] + ([] if preset else [("call, no realign", call_nr)])
+        for step, r in steps + [("bcftools", bc)]:
             print(f"{name:26s} {step:14s} {r['wall']:7.2f} {r['cpu']:7.2f} {n / r['wall']:7.0f} "
                   f"{bp / r['cpu']:9.0f} {r['cpu'] * 100_000 / bp:11.2f} {r['rss_mb']:8.0f}")
         per = call["cpu"] * 100_000 / bp
@@ -143,9 +155,10 @@ def main(argv=None) -> int:
         print(f"{name:26s} candidates {n}; model alone {eps:.0f} examples/s on 1 thread; start-up (imports + model) "
               f"{startup:.2f} s; call/bcftools CPU ratio {call['cpu'] / bc['cpu']:.1f}; call {per:.2f} CPU-s/100 kb "
               f"= {per / DV_VCPU_S_PER_100KB:.2f} x DeepVariant's {DV_VCPU_S_PER_100KB:.1f}")
-        print(f"{name:26s} realignment's cost: call CPU {call['cpu']:.2f} s with it, {call_nr['cpu']:.2f} s without "
-              f"(ratio {call['cpu'] / call_nr['cpu']:.2f}; wall ratio {call['wall'] / call_nr['wall']:.2f})")
-    _, sim_bam, sim_region, _ = inputs[1]
+        if not preset:
+            print(f"{name:26s} realignment's cost: call CPU {call['cpu']:.2f} s with it, {call_nr['cpu']:.2f} s without "
+                  f"(ratio {call['cpu'] / call_nr['cpu']:.2f}; wall ratio {call['wall'] / call_nr['wall']:.2f})")
+    _, sim_bam, sim_region, _, ref, _, _ = inputs[1]
     profile_call(ref, sim_bam, sim_region, args.cache / "profile.vcf.gz")
     return 0
 
