@@ -118,7 +118,7 @@ def main(argv=None) -> int:
              "GRCh38.chr20_0_200000.fa.gz", "chr20:63841-151660", 87_820, "hifi", "-X pacbio-ccs"),
             ("real HG002 ONT R10 ~50x", "hg002_ont_r10_grch38", "HG002_R10_chr20_5050000_5075000.bam",
              "grch38.chr20_5050000_5075000.masked.fa.gz", "chr20:5050001-5075000", 25_000, "ont", "-X ont")):
-        if (args.cache.parent.parent / "src/genotorch/models/default" / f"pileup_{preset}.pt").exists():
+        if (ROOT / "src/genotorch/models/default" / f"pileup_{preset}.pt").exists():  # a shipped long-read model
             inputs.append((name, v / folder / bam, region, bp, v / folder / fa, preset, x))
     gt = [sys.executable, "-m", "genotorch.cli.main"]
     no_realign = model_without_realignment(args.cache)
