@@ -4,7 +4,8 @@ like reads from the sample's haplotypes, with the homopolymer-length errors that
 1. ``pbsim`` (Ono et al. 2013, Bioinformatics 29:119; Debian's ``pbsim`` 1.0.3, model-based CLR mode with its
    quality model) draws reads from every haplotype at ``depth / 2``, with a length and an accuracy model per
    technology (:data:`LONG_READ_MODELS`: HiFi ~15 kb at ~99.9%; ONT R10 ~20 kb at ~98.5%) and a seeded generator.
-2. Homopolymer and STR length errors are added to the reads (:func:`genotorch.variants.simulate_errors.add_stutter`,
+2. Base qualities are set to the technology's (pbsim's CLR model gives a flat Q20; real HiFi reports Q40-93, ONT
+   R10 about Q30), then homopolymer and STR length errors are added to the reads (:func:`genotorch.variants.simulate_errors.add_stutter`,
    at the technology's rate: pbsim's own errors are uniform and miss them).
 3. ``minimap2 -ax map-hifi|map-ont`` (Li 2018, Bioinformatics 34:3094) aligns them.
 """
@@ -24,9 +25,11 @@ from genotorch.variants.simulate_errors import add_stutter
 PBSIM_MODEL = "/usr/share/pbsim/models/model_qc_clr"
 LONG_READ_MODELS = {
     "hifi": {"length_mean": 15000, "length_sd": 4000, "accuracy_mean": 0.999, "accuracy_sd": 0.001,
-             "accuracy_min": 0.99, "ratio": "10:45:45", "stutter": 0.01, "minimap2": "map-hifi", "platform": "PACBIO"},
+             "accuracy_min": 0.99, "ratio": "10:45:45", "stutter": 0.01, "minimap2": "map-hifi", "platform": "PACBIO",
+             "quality": (60.0, 0.0)},
     "ont": {"length_mean": 20000, "length_sd": 10000, "accuracy_mean": 0.985, "accuracy_sd": 0.01,
-            "accuracy_min": 0.9, "ratio": "20:40:40", "stutter": 0.03, "minimap2": "map-ont", "platform": "ONT"},
+            "accuracy_min": 0.9, "ratio": "20:40:40", "stutter": 0.03, "minimap2": "map-ont", "platform": "ONT",
+            "quality": (30.0, 10.0)},
 }
 
 
@@ -59,7 +62,25 @@ def simulate_long_reads(haplotypes: Path, depth: float, seed: int, out_fq: Path,
         for part in sorted(glob.glob(f"{prefix}_[0-9]*.fastq")):
             with open(part, "rb") as src:
                 shutil.copyfileobj(src, dst)
-    return add_stutter(raw, out_fq, m["stutter"], np.random.default_rng([seed, 13]), max_probability=0.5)
+    requal = out_fq.with_name("long_reads_requal.fq")
+    _set_qualities(raw, requal, m["quality"], np.random.default_rng([seed, 17]))
+    return add_stutter(requal, out_fq, m["stutter"], np.random.default_rng([seed, 13]), max_probability=0.5)
+
+
+def _set_qualities(src: Path, dst: Path, quality: tuple[float, float], rng: np.random.Generator) -> None:
+    """Replace pbsim's base qualities (a flat Q20 with its CLR model) by the technology's: per-base phred drawn
+    from Normal(mean, sd), clipped to 5-60 (HiFi: a flat Q60, as CCS reports Q40-93; ONT R10: ~Q30 +- 10)."""
+    mean, sd = quality
+    with open(src) as fin, open(dst, "w") as fout:
+        while True:
+            head = fin.readline()
+            if not head:
+                break
+            seq, plus = fin.readline(), fin.readline()
+            fin.readline()
+            n = len(seq.rstrip("\n"))
+            q = np.clip(rng.normal(mean, sd, n) if sd else np.full(n, mean), 5, 60).astype(np.int64) + 33
+            fout.write(f"{head}{seq}{plus}{q.astype(np.uint8).tobytes().decode()}\n")
 
 
 def minimap2_command(technology: str, reference: Path, reads: Path, read_group: str, threads: int) -> list[str]:
