@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Install genotorch into ./.venv with everything it needs, from a fresh clone.
 #   - Debian tools used by tests, demo and benchmarks (samtools, bcftools, tabix; bwa and art_illumina for
-#     simulate-training-data), when missing and we are root;
+#     simulate-training-data; pbsim and minimap2 for its long reads), when missing and we are root;
 #   - torch==2.13.0 first (the CPU wheel served on these machines; an unpinned torch pulls GBs of CUDA);
 #   - then genotorch itself (editable) with its test extras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-declare -A pkg=([samtools]=samtools [bcftools]=bcftools [tabix]=tabix [bwa]=bwa [art_illumina]=art-nextgen-simulation-tools)
+declare -A pkg=([samtools]=samtools [bcftools]=bcftools [tabix]=tabix [bwa]=bwa [art_illumina]=art-nextgen-simulation-tools [pbsim]=pbsim [minimap2]=minimap2)
 need=()
 for tool in "${!pkg[@]}"; do command -v "$tool" >/dev/null 2>&1 || need+=("${pkg[$tool]}"); done
 if [ ${#need[@]} -gt 0 ]; then

@@ -158,3 +158,36 @@ def test_multiallelic_repeat_site():
         for a in (ref, a1, a2):  # anchor + whole CA units, REF the longest deletion's span
             assert a[1:] == "CA" * ((len(a) - 1) // 2)
         assert seq[2:2 + len(ref)] == ref
+
+
+@pytest.mark.parametrize("technology,platform,quality", [("hifi", "PACBIO", (60, 60)), ("ont", "ONT", (5, 60))])
+def test_long_reads(shared, tmp_path, technology, platform, quality):
+    import numpy as np
+
+    from genotorch.variants.simulate import SimulationConfig, simulate_training_data
+
+    d = shared / "variants/hg001_illumina_grch37"
+    truth = next(d.glob("HG001_*PGandRTGphasetransfer.vcf.gz"))
+    info = simulate_training_data(d / "ucsc.hg19.chr20.unittest.fasta.gz", truth, ["chr20:10100001-10160000"],
+                                  tmp_path, SimulationConfig(depth=10, seed=4, technology=technology, threads=1))
+    with pysam.AlignmentFile(str(tmp_path / "reads.bam")) as bam:
+        assert bam.header.to_dict()["RG"][0]["PL"] == platform
+        reads = [r for r in bam if not r.is_secondary and not r.is_supplementary]
+    lengths = [r.query_length for r in reads]
+    quals = np.concatenate([r.query_qualities for r in reads])
+    assert np.median(lengths) > 2000 and quals.min() >= quality[0] and quals.max() <= quality[1]
+    assert info["counts"]["homopolymer_error_reads"] > 0
+    assert sum(1 for r in reads if r.mapping_quality >= 20) > 0.9 * len(reads)  # minimap2 put them back
+
+
+def test_preset_refuses_reads_of_another_technology():
+    from genotorch.errors import GenotorchError
+    from genotorch.variants.presets import check_reads_fit, get_preset
+
+    check_reads_fit(get_preset("illumina"), 150, "x.bam")
+    check_reads_fit(get_preset("hifi"), 15000, "x.bam")
+    check_reads_fit(get_preset("ont"), 0, "x.bam")  # no read seen: nothing to say
+    with pytest.raises(GenotorchError, match="use --preset hifi or --preset ont"):
+        check_reads_fit(get_preset("illumina"), 15000, "x.bam")
+    with pytest.raises(GenotorchError, match="use --preset illumina"):
+        check_reads_fit(get_preset("ont"), 150, "x.bam")
