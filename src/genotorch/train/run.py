@@ -265,7 +265,7 @@ def _fit(cfg: TrainConfig, out: Path, module: Classifier, dm, train_dl, val_dl, 
     )
     trainer.fit(module, train_dataloaders=train_dl, val_dataloaders=val_dl, ckpt_path=resume, weights_only=True)
     last = ckpt_dir / "last.ckpt"
-    trainer.save_checkpoint(last, weights_only=False)
+    trainer.save_checkpoint(last)  # the full state (optimizer, loops, sampler, RNG): what --resume needs
     best = Path(best_cb.best_model_path) if best_cb.best_model_path else None
     score = float(best_cb.best_model_score) if best_cb.best_model_score is not None else None
     test = None
