@@ -23,7 +23,7 @@ def test_export_keeps_weights_and_meta_without_optimizer_state(model, tmp_path):
 
 
 def test_missing_default_model_is_a_clear_error(demo, tmp_path, monkeypatch):
-    monkeypatch.setattr(default_mod, "DEFAULT_MODEL", tmp_path / "nothing.pt")
+    monkeypatch.setattr(default_mod, "HERE", tmp_path)  # a folder holding no shipped model
     r = runner.invoke(app, ["call", "--ref", str(demo.ref), "--reads", str(demo.bam), "--regions",
                             "chr20:10000001-10001000", "-o", str(tmp_path / "x.vcf.gz")])
     assert r.exit_code == 2 and "default model" in r.output and "--model" in r.output

@@ -19,9 +19,9 @@ DEFAULT_MODEL = HERE / "pileup_illumina.pt"
 def default_model_path(model_file: str = "pileup_illumina.pt") -> Path:
     """Path of a shipped model (the Illumina one by default; ``pileup_hifi.pt``, ``pileup_ont.pt`` for the
     long-read presets). Raises GenotorchError if this install lacks it."""
-    path = DEFAULT_MODEL if model_file == DEFAULT_MODEL.name else HERE / model_file
+    path = HERE / model_file
     if not path.exists():
-        raise GenotorchError(f"the shipped model {path} is missing from this install: reinstall genotorch, train "
+        raise GenotorchError(f"the shipped default model {path} is missing from this install: reinstall genotorch, train "
                              "one with the recipe in scripts/, or give --model")
     return path
 
