@@ -91,6 +91,8 @@ def call_cmd(
     examples: Optional[List[Path]] = typer.Option(None, "--examples", help="Call from make-examples HDF5 file(s) "
                                                   "instead of --reads (repeat it for one file per --shard)."),
     workers: int = typer.Option(1, "--workers", "-j", help="Processes making pileups."),
+    shard: Optional[str] = typer.Option(None, "--shard", help="Call only shard i/n of the chunks (e.g. 0/4), one VCF "
+                                        "per shard; `bcftools concat -a` of all n equals one call (see workflow/)."),
     min_qual: float = typer.Option(1.0, help="Non-reference calls with QUAL below this get FILTER LowQual."),
     max_candidates_per_kb: float = typer.Option(100.0, help=RATE_HELP),
 ):
@@ -114,6 +116,8 @@ def call_cmd(
         model = default_model_path(get_preset(preset or "illumina").model_file)
     t0 = time.perf_counter()
     if examples:
+        if shard:
+            raise GenotorchError("--shard applies to --reads; with --examples, give the shards' HDF5 files instead")
         stats = call_from_examples([str(e) for e in examples], str(ref), str(model), str(output), min_qual,
                                    command=command_line())
     else:
@@ -122,7 +126,7 @@ def call_cmd(
         with chunk_progress("call", "candidates") as update:
             stats = call_variants(str(ref), str(reads), str(model), str(output), regions, workers, min_qual,
                                   progress=update, max_candidates_per_kb=max_candidates_per_kb,
-                                  command=command_line(), preset=preset)
+                                  command=command_line(), preset=preset, shard=shard)
     console.print(f"wrote {stats['records']} records ({stats['pass']} PASS) from {stats['candidates']} candidates "
                   f"to {output} in {time.perf_counter() - t0:.1f} s")
 

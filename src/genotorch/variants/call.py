@@ -47,8 +47,13 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
                   workers: int = 1, min_qual: float = 1.0, batch_size: int = 256,
                   progress: Callable[[int, int, int], None] | None = None,
                   max_candidates_per_kb: float = DEFAULT_MAX_CANDIDATES_PER_KB, command: str = "",
-                  preset: str | None = None) -> dict:
+                  preset: str | None = None, shard: str | None = None) -> dict:
     """Call variants in ``regions`` of ``reads`` and write ``output`` (.vcf.gz + .tbi).
+
+    The regions are cut into make-examples chunks (``chunk_bp`` of the model's settings); ``shard="i/n"`` keeps
+    chunks ``i, i+n, ...`` (as ``make-examples --shard``), so n shard VCFs merged by ``bcftools concat -a`` equal
+    one call over the regions, record for record. Records are written as chunks finish, in reference order
+    (streaming: memory does not grow with the regions' length); the VCF appears only when complete.
 
     Returns
     -------
@@ -64,7 +69,9 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
     model, meta = load_classifier(model_path, kind="pileup")
     me_config = MakeExamplesConfig.from_dict(meta["example_info"]["config"])
     inputs = Inputs(reference, reads)
-    probe, region_list, chunks = open_run(inputs, me_config, regions, None)
+    probe, region_list, chunks = open_run(inputs, me_config, regions, shard)
+    order = {c: i for i, c in enumerate(probe.reference.lengths)}
+    chunks = sorted(chunks, key=lambda iv: (order.get(iv.contig, len(order)), iv.start))  # reference order
     first = region_list[0]
     median = median_read_length(probe.alignments, first.contig, first.start, first.end)
     if preset:
@@ -73,18 +80,30 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
         logger.warning(f"warning: the reads of {reads} look like long reads (median {median:,} bp), but {model_path} "
                        f"is a short-read (Illumina) model: expect poor indel calls")
     rate = CandidateRateCheck(max_candidates_per_kb, reference, reads)
-    records: list[CallRecord] = []
-    n_cand = 0
-    for k, res in enumerate(iter_chunk_results(inputs, chunks, me_config, workers, probe), 1):
-        rate.add(res)
-        probs = predict_probs(model, res.pileups, batch_size)
-        records.extend(postprocess(res.candidates, probs, min_qual))
-        n_cand += len(res.candidates)
-        if progress:
-            progress(k, len(chunks), n_cand)
+    counts = {"candidates": 0, "records": 0, "pass": 0}
+
+    def stream():
+        held: list[CallRecord] = []  # records not yet written: a chunk's record may lie before the next chunk starts
+        for k, (chunk, res) in enumerate(zip(chunks, iter_chunk_results(inputs, chunks, me_config, workers, probe)), 1):
+            rate.add(res)
+            probs = predict_probs(model, res.pileups, batch_size)
+            chunk_records = postprocess(res.candidates, probs, min_qual)
+            counts["candidates"] += len(res.candidates)
+            counts["records"] += len(chunk_records)
+            counts["pass"] += sum(r.filter == "PASS" for r in chunk_records)
+            held.extend(chunk_records)
+            held.sort(key=lambda r: (order[r.contig], r.pos))  # stable: a site's records keep their order
+            nxt = chunks[k] if k < len(chunks) else None
+            done = [r for r in held if nxt is None or (order[r.contig], r.pos) < (order[nxt.contig], nxt.start)]
+            held = held[len(done):]
+            yield from done
+            if progress:
+                progress(k, len(chunks), counts["candidates"])
+
     sample = sample_name(probe.alignments)
-    _write(output, records, probe.reference, sample, model_path, meta, command, preset)
-    return _stats(n_cand, records)
+    extra = _header_lines(model_path, meta, command, preset, shard)
+    write_vcf(output, stream(), probe.reference.lengths, sample, extra)
+    return counts
 
 
 def call_from_examples(examples: str | Sequence[str], reference: str, model_path: str, output: str,
@@ -168,13 +187,20 @@ def _write(output: str, records: list[CallRecord], reference: Reference, sample:
            command: str, preset: str | None = None) -> None:
     order = {c: i for i, c in enumerate(reference.lengths)}
     records.sort(key=lambda r: (order[r.contig], r.pos))
+    write_vcf(output, records, reference.lengths, sample, _header_lines(model_path, meta, command, preset))
+
+
+def _header_lines(model_path: str, meta: dict, command: str, preset: str | None = None,
+                  shard: str | None = None) -> list[str]:
     extra = [f"##genotorch_model={Path(model_path).resolve()}",
              f"##genotorch_command={command}",
              f"##genotorch_make_examples={json.dumps(meta['example_info']['config'], sort_keys=True)}"]
     if preset:
         extra.append(f"##genotorch_preset={preset}")
+    if shard:
+        extra.append(f"##genotorch_shard={shard}")
     if meta.get("training_protocol"):
         extra.append(f"##genotorch_model_training={meta['training_protocol']}")
     if meta.get("calibration"):
         extra.append(f"##genotorch_model_calibration={json.dumps(meta['calibration'], sort_keys=True)}")
-    write_vcf(output, records, reference.lengths, sample, extra)
+    return extra
