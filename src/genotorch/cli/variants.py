@@ -65,7 +65,8 @@ def make_examples_cmd(
                                    min_count_indels=min_count, min_fraction_snps=min_fraction_snps,
                                    min_fraction_indels=min_fraction_indels),
         pileup=PileupConfig(height=height, width=width, min_base_quality=min_base_quality, seed=seed,
-                            channels=tuple(c.strip() for c in channels.split(",") if c.strip())),
+                            channels=tuple(c.strip() for c in channels.split(",") if c.strip()),
+                            row_order=p.row_order),
         realign=RealignConfig(enabled=realign),
     )
     inputs = Inputs(str(ref), str(reads), str(truth) if truth else None, str(confident) if confident else None)
@@ -91,6 +92,8 @@ def call_cmd(
     examples: Optional[List[Path]] = typer.Option(None, "--examples", help="Call from make-examples HDF5 file(s) "
                                                   "instead of --reads (repeat it for one file per --shard)."),
     workers: int = typer.Option(1, "--workers", "-j", help="Processes making pileups."),
+    gvcf: Optional[Path] = typer.Option(None, "--gvcf", help="Also write a gVCF (.g.vcf.gz, DeepVariant-style "
+                                        "reference blocks with <*>, GQ bands of 5, MIN_DP) for joint genotyping."),
     shard: Optional[str] = typer.Option(None, "--shard", help="Call only shard i/n of the chunks (e.g. 0/4), one VCF "
                                         "per shard; `bcftools concat -a` of all n equals one call (see workflow/)."),
     min_qual: float = typer.Option(1.0, help="Non-reference calls with QUAL below this get FILTER LowQual."),
@@ -116,6 +119,8 @@ def call_cmd(
         model = default_model_path(get_preset(preset or "illumina").model_file)
     t0 = time.perf_counter()
     if examples:
+        if gvcf:
+            raise GenotorchError("--gvcf needs --reads (the reference blocks come from the reads' counts)")
         if shard:
             raise GenotorchError("--shard applies to --reads; with --examples, give the shards' HDF5 files instead")
         stats = call_from_examples([str(e) for e in examples], str(ref), str(model), str(output), min_qual,
@@ -126,7 +131,8 @@ def call_cmd(
         with chunk_progress("call", "candidates") as update:
             stats = call_variants(str(ref), str(reads), str(model), str(output), regions, workers, min_qual,
                                   progress=update, max_candidates_per_kb=max_candidates_per_kb,
-                                  command=command_line(), preset=preset, shard=shard)
+                                  command=command_line(), preset=preset, shard=shard,
+                                  gvcf=str(gvcf) if gvcf else None)
     console.print(f"wrote {stats['records']} records ({stats['pass']} PASS) from {stats['candidates']} candidates "
                   f"to {output} in {time.perf_counter() - t0:.1f} s")
 
@@ -195,6 +201,9 @@ def simulate_cmd(
     technology: str = typer.Option("illumina", help="illumina (art_illumina paired reads, bwa mem), hifi or ont "
                                    "(pbsim long reads with homopolymer-length errors, minimap2; --read-length and "
                                    "--profile do not apply)."),
+    haplotype_tags: bool = typer.Option(True, "--haplotype-tags/--no-haplotype-tags", help="Long reads: tag each "
+                                        "read HP:i:1 or HP:i:2 by the haplotype it was drawn from (as WhatsHap's "
+                                        "haplotag would)."),
     stutter_rate: float = typer.Option(0.0, help="PCR stutter: per read and repeat tract, probability "
                                        "rate x (length - 5) of one unit more or less (0: none)."),
 ):
@@ -208,7 +217,7 @@ def simulate_cmd(
                            profile=profile, quality_shift=quality_shift, margin=margin, seed=seed, sample=sample,
                            threads=threads, contamination=contamination, contaminant_spacing=contaminant_spacing,
                            random_variant_spacing=random_variant_spacing, repeat_indel_fraction=repeat_indel_fraction,
-                           stutter_rate=stutter_rate, technology=technology)
+                           stutter_rate=stutter_rate, technology=technology, haplotype_tags=haplotype_tags)
     t0 = time.perf_counter()
     info = simulate_training_data(ref, truth, regions, out_dir, cfg, exclude or (), log=lambda s: console.print(s))
     c = info["counts"]

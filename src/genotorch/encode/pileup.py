@@ -6,7 +6,10 @@ One example is a ``uint8`` array of shape ``(C, H, W)`` (channels first, as torc
 ``(H, W, C)``). ``W`` is odd and the candidate's first REF base sits at column ``W // 2``: column ``j`` shows
 reference position ``pos - W // 2 + j`` (0-based). The top ``reference_band_height`` rows show the reference; then
 one row per read, sorted by alignment start clipped to the window (DeepVariant trims reads to
-the window before sorting), then read name, then mate; rows past the last read are zero.
+the window before sorting), then read name, then mate; rows past the last read are zero. With
+``row_order="haplotype"`` (the long-read presets; DeepVariant's ``sort_by_haplotypes``) reads tagged ``HP:i:1`` come
+first, then ``HP:i:2``, then untagged reads, each group by clipped start and then a CRC32 of the read name (not the
+name itself: a simulator's read names can give away the haplotype a read came from).
 
 Channel encodings (DeepVariant v1.x, ``pileup_channel_lib.h``; pixel scale 254):
 
@@ -65,6 +68,9 @@ SUPPORTS_ALT, SUPPORTS_OTHER = int(MAX_PIXEL * 1.0), int(MAX_PIXEL * 0.6)
 MATCHES_REF, DIFFERS_FROM_REF = int(MAX_PIXEL * 0.2), int(MAX_PIXEL * 1.0)
 
 
+ROW_ORDERS = ("name", "haplotype")
+
+
 @dataclass(frozen=True)
 class PileupConfig:
     """Shape and encodings of pileup tensors. Defaults are DeepVariant's (100 x 221, 7 channels)."""
@@ -80,6 +86,7 @@ class PileupConfig:
     read_overlap_buffer_bp: int = 5
     max_fragment_length: int = 1000
     seed: int = 2101079370
+    row_order: str = "name"  # "name" (DeepVariant's default) or "haplotype" (HP tag groups first; long reads)
 
     def __post_init__(self):
         if self.width % 2 != 1 or self.width < 3:
@@ -89,6 +96,8 @@ class PileupConfig:
                                  f"{self.reference_band_height} reference rows")
         if self.min_base_quality < 0:
             raise GenotorchError(f"--min-base-quality {self.min_base_quality}: a phred score, give 0 or more")
+        if self.row_order not in ROW_ORDERS:
+            raise GenotorchError(f"row_order {self.row_order!r}: choose one of {', '.join(ROW_ORDERS)}")
         unknown = [c for c in self.channels if c not in ALL_CHANNELS]
         if unknown:
             raise GenotorchError(f"unknown pileup channel(s) {unknown}; known: {list(ALL_CHANNELS)}")
@@ -173,7 +182,12 @@ def encode_read(ev: ReadEvents, ref_seq: str, ref_offset: int, config: PileupCon
         "strand": STRAND_REVERSE if read.is_reverse else STRAND_FORWARD,
         "insert_size": int(_scale(abs(read.template_length), config.max_fragment_length)),
     }
-    return EncodedRead(ev, start, planes, drawn, qual, read_level, (start, read.query_name, mate))
+    if config.row_order == "haplotype":
+        hp = read.get_tag("HP") if read.has_tag("HP") else 0
+        key = (start, zlib.crc32(read.query_name.encode()), mate, hp if hp in (1, 2) else 3)
+    else:
+        key = (start, read.query_name, mate, 0)
+    return EncodedRead(ev, start, planes, drawn, qual, read_level, key)
 
 
 def _draw_anchor(planes: np.ndarray, qual: np.ndarray, col: int, q: int) -> None:
@@ -219,7 +233,7 @@ def select_reads(reads: list[EncodedRead], contig: str, pos: int, end: int, conf
         keep = np.sort(rng.choice(len(chosen), size=config.max_reads, replace=False))
         chosen = [chosen[i] for i in keep]
     win_start = pos - config.width // 2
-    chosen.sort(key=lambda r: (max(r.start, win_start),) + r.sort_key[1:])
+    chosen.sort(key=lambda r: (r.sort_key[3], max(r.start, win_start)) + r.sort_key[1:3])  # [3]: haplotype group
     return chosen
 
 

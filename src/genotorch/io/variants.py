@@ -120,50 +120,117 @@ FORMAT_LINES = [
 ]
 
 
-def make_header(contigs: dict[str, int], sample: str, extra: Sequence[str] = ()) -> pysam.VariantHeader:
+@dataclass
+class RefBlock:
+    """A gVCF reference block: ``[pos, end)`` 0-based half-open on ``contig``, written as ``ref <*>`` with
+    ``END``, ``GT`` 0/0 (``./.`` when ``called`` is False: the likelihoods do not favour 0/0), ``GQ`` (the block's
+    lowest), ``MIN_DP`` and the ``PL`` of its lowest-GQ site (DeepVariant's gVCF record)."""
+
+    contig: str
+    pos: int
+    end: int
+    ref: str
+    gq: int
+    min_dp: int
+    pl: tuple[int, int, int]
+    called: bool = True
+
+
+GVCF_ALT = "<*>"
+NON_REF_PL = 990  # the PL DeepVariant gives genotypes holding <*> in a variant record
+
+
+def make_header(contigs: dict[str, int], sample: str, extra: Sequence[str] = (), gvcf: bool = False
+                ) -> pysam.VariantHeader:
     """The header of genotorch's calls: contigs with lengths, FILTERs, FORMAT fields, ``extra`` lines and the
-    sample."""
+    sample; with ``gvcf``, also INFO END and FORMAT MIN_DP."""
     h = pysam.VariantHeader()
     h.add_line(f"##source=genotorch-{genotorch.__version__}")
     for name, length in contigs.items():
         h.contigs.add(name, length=length)
     h.filters.add("RefCall", None, None, "Genotyping model thinks this site is reference")
     h.filters.add("LowQual", None, None, "QUAL below the calling threshold")
+    if gvcf:
+        h.info.add("END", "1", "Integer", "End position (for use with symbolic alleles)")
+        h.add_line('##ALT=<ID=*,Description="Any allele other than the ones given (gVCF)">')
     for fid, num, typ, desc in FORMAT_LINES:
         h.formats.add(fid, num, typ, desc)
+    if gvcf:
+        h.formats.add("MIN_DP", "1", "Integer", "Minimum DP observed within the gVCF block")
     for line in extra:
         h.add_line(line)
     h.add_sample(sample)
     return h
 
 
+class VcfWriter:
+    """Write records to ``path`` (``.vcf.gz``) as they come, then bgzip + tabix and rename into place on a clean
+    exit (a context manager); on an error nothing is left under ``path``. Records must come sorted. With ``gvcf``
+    the file is a gVCF: :class:`RefBlock` records are accepted and variant records get the ``<*>`` allele."""
+
+    def __init__(self, path: str | Path, contigs: dict[str, int], sample: str, extra_header: Sequence[str] = (),
+                 gvcf: bool = False, flag: str = "--output"):
+        self.path = prepare_output(path, flag)
+        self.tmp = temporary_name(self.path, ".vcf")
+        self.sample, self.gvcf = sample, gvcf
+        header = make_header(contigs, sample, extra_header, gvcf)
+        # a gVCF is written as text: htslib would give every variant record an INFO END (it holds a symbolic allele)
+        self.vf = pysam.VariantFile(os.devnull if gvcf else str(self.tmp), "w", header=header)
+        self.text = open(self.tmp, "w") if gvcf else None
+        if self.text:
+            self.text.write(str(header))
+
+    def write(self, r: CallRecord | RefBlock) -> None:
+        """Write one record (a :class:`RefBlock` only to a gVCF)."""
+        if isinstance(r, RefBlock):
+            rec = self.vf.new_record(contig=r.contig, start=r.pos, stop=r.end, alleles=(r.ref, GVCF_ALT), qual=0)
+            s = rec.samples[self.sample]
+            s["GT"] = (0, 0) if r.called else (None, None)
+            s["GQ"], s["MIN_DP"], s["PL"] = r.gq, r.min_dp, tuple(r.pl)
+            self.text.write(str(rec))
+            return
+        alts, ad, vaf, pl = list(r.alts), list(r.ad), list(r.vaf), list(r.pl)
+        if self.gvcf:
+            n = len(alts) + 2  # alleles with <*>
+            alts, ad, vaf = alts + [GVCF_ALT], ad + [0], vaf + [0.0]
+            pl = pl + [NON_REF_PL] * n  # genotypes k/<*>, k = 0..n-1, come last in VCF order
+        rec = self.vf.new_record(contig=r.contig, start=r.pos, alleles=(r.ref, *alts), qual=r.qual,
+                                 filter=r.filter)
+        s = rec.samples[self.sample]
+        s["GT"], s["GQ"], s["DP"] = r.gt, r.gq, r.dp
+        s["AD"], s["VAF"], s["PL"] = tuple(ad), tuple(vaf), tuple(pl)
+        if self.text:
+            fields = str(rec).rstrip("\n").split("\t")
+            fields[7] = ";".join(kv for kv in fields[7].split(";") if not kv.startswith("END=")) or "."
+            self.text.write("\t".join(fields) + "\n")
+        else:
+            self.vf.write(rec)
+
+    def __enter__(self) -> "VcfWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.vf.close()
+        if self.text:
+            self.text.close()
+        try:
+            if exc_type is None:
+                gz = pysam.tabix_index(str(self.tmp), preset="vcf", force=True, keep_original=False)
+                os.replace(gz, self.path)
+                os.replace(gz + ".tbi", str(self.path) + ".tbi")
+        finally:
+            for p in (self.tmp, Path(str(self.tmp) + ".gz"), Path(str(self.tmp) + ".gz.tbi")):
+                if p.exists():
+                    p.unlink()
+
+
 def write_vcf(path: str | Path, records: Iterable[CallRecord], contigs: dict[str, int], sample: str,
               extra_header: Sequence[str] = ()) -> Path:
     """Write ``path`` (``.vcf.gz``) and ``path.tbi``; returns the path. Records must be sorted."""
-    path = prepare_output(path, "--output")
-    tmp = temporary_name(path, ".vcf")
-    header = make_header(contigs, sample, extra_header)
-    try:
-        with pysam.VariantFile(str(tmp), "w", header=header) as vf:
-            for r in records:
-                rec = vf.new_record(contig=r.contig, start=r.pos, stop=r.pos + len(r.ref),
-                                    alleles=(r.ref, *r.alts), qual=r.qual, filter=r.filter)
-                s = rec.samples[sample]
-                s["GT"] = r.gt
-                s["GQ"] = r.gq
-                s["DP"] = r.dp
-                s["AD"] = tuple(r.ad)
-                s["VAF"] = tuple(r.vaf)
-                s["PL"] = tuple(r.pl)
-                vf.write(rec)
-        gz = pysam.tabix_index(str(tmp), preset="vcf", force=True, keep_original=False)
-        os.replace(gz, path)
-        os.replace(gz + ".tbi", str(path) + ".tbi")
-    finally:
-        for p in (tmp, Path(str(tmp) + ".gz"), Path(str(tmp) + ".gz.tbi")):
-            if p.exists():
-                p.unlink()
-    return path
+    with VcfWriter(path, contigs, sample, extra_header) as w:
+        for r in records:
+            w.write(r)
+    return w.path
 
 
 def write_genotype_vcf(path: str | Path, rows: Sequence[tuple[str, int, tuple[str, ...], tuple[int, int], bool]],

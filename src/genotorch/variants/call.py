@@ -7,6 +7,7 @@ channels and shape first.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from pathlib import Path
@@ -22,7 +23,7 @@ from genotorch.io.examples import check_compatible, read_example_info, read_vari
 from genotorch.io.files import prepare_output
 from genotorch.io.intervals import contig_alias
 from genotorch.io.reference import Reference
-from genotorch.io.variants import write_vcf
+from genotorch.io.variants import VcfWriter, write_vcf
 from genotorch.models.checkpoint import load_classifier
 from genotorch.models.inference import predict_array
 from genotorch.variants.candidates import Candidate
@@ -30,6 +31,7 @@ from genotorch.variants.make_examples import (
     DEFAULT_MAX_CANDIDATES_PER_KB, CandidateRateCheck, Inputs, MakeExamplesConfig, check_workers, iter_chunk_results,
     open_run,
 )
+from genotorch.variants.gvcf import gvcf_blocks
 from genotorch.variants.postprocess import CallRecord, postprocess
 from genotorch.variants.presets import LONG_READ_BP, check_reads_fit, get_preset
 
@@ -47,13 +49,14 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
                   workers: int = 1, min_qual: float = 1.0, batch_size: int = 256,
                   progress: Callable[[int, int, int], None] | None = None,
                   max_candidates_per_kb: float = DEFAULT_MAX_CANDIDATES_PER_KB, command: str = "",
-                  preset: str | None = None, shard: str | None = None) -> dict:
+                  preset: str | None = None, shard: str | None = None, gvcf: str | None = None) -> dict:
     """Call variants in ``regions`` of ``reads`` and write ``output`` (.vcf.gz + .tbi).
 
     The regions are cut into make-examples chunks (``chunk_bp`` of the model's settings); ``shard="i/n"`` keeps
     chunks ``i, i+n, ...`` (as ``make-examples --shard``), so n shard VCFs merged by ``bcftools concat -a`` equal
     one call over the regions, record for record. Records are written as chunks finish, in reference order
-    (streaming: memory does not grow with the regions' length); the VCF appears only when complete.
+    (streaming: memory does not grow with the regions' length); the VCF appears only when complete. ``gvcf``: also
+    write that gVCF (reference blocks between the variant records, :mod:`genotorch.variants.gvcf`).
 
     Returns
     -------
@@ -65,6 +68,12 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
         Input problems (files, contigs, regions, checkpoint).
     """
     check_output(output, min_qual)
+    if gvcf is not None:
+        if not str(gvcf).endswith(".g.vcf.gz"):
+            raise GenotorchError(f"--gvcf {gvcf} must end in .g.vcf.gz (a bgzipped, tabix-indexed gVCF is written)")
+        if Path(gvcf).resolve() == Path(output).resolve():
+            raise GenotorchError(f"--gvcf {gvcf} is also --output: give the gVCF its own name")
+        prepare_output(gvcf, "--gvcf")
     check_workers(workers)
     model, meta = load_classifier(model_path, kind="pileup")
     me_config = MakeExamplesConfig.from_dict(meta["example_info"]["config"])
@@ -81,29 +90,43 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
                        f"is a short-read (Illumina) model: expect poor indel calls")
     rate = CandidateRateCheck(max_candidates_per_kb, reference, reads)
     counts = {"candidates": 0, "records": 0, "pass": 0}
-
-    def stream():
-        held: list[CallRecord] = []  # records not yet written: a chunk's record may lie before the next chunk starts
-        for k, (chunk, res) in enumerate(zip(chunks, iter_chunk_results(inputs, chunks, me_config, workers, probe)), 1):
+    sample = sample_name(probe.alignments)
+    extra = _header_lines(model_path, meta, command, preset, shard)
+    held: list[CallRecord] = []  # records not yet written: a chunk's record may lie before the next chunk starts
+    skip_until: dict[str, int] = {}  # gVCF: end of the last variant record's REF allele per contig
+    with contextlib.ExitStack() as stack:
+        vcf = stack.enter_context(VcfWriter(output, probe.reference.lengths, sample, extra))
+        g = stack.enter_context(VcfWriter(gvcf, probe.reference.lengths, sample, extra, gvcf=True, flag="--gvcf")) \
+            if gvcf else None
+        for k, (chunk, res) in enumerate(zip(chunks, iter_chunk_results(inputs, chunks, me_config, workers, probe)),
+                                         1):
             rate.add(res)
             probs = predict_probs(model, res.pileups, batch_size)
             chunk_records = postprocess(res.candidates, probs, min_qual)
             counts["candidates"] += len(res.candidates)
             counts["records"] += len(chunk_records)
             counts["pass"] += sum(r.filter == "PASS" for r in chunk_records)
+            if g is not None:
+                _write_gvcf_chunk(g, chunk, res, chunk_records, skip_until)
             held.extend(chunk_records)
             held.sort(key=lambda r: (order[r.contig], r.pos))  # stable: a site's records keep their order
             nxt = chunks[k] if k < len(chunks) else None
             done = [r for r in held if nxt is None or (order[r.contig], r.pos) < (order[nxt.contig], nxt.start)]
             held = held[len(done):]
-            yield from done
+            for r in done:
+                vcf.write(r)
             if progress:
                 progress(k, len(chunks), counts["candidates"])
-
-    sample = sample_name(probe.alignments)
-    extra = _header_lines(model_path, meta, command, preset, shard)
-    write_vcf(output, stream(), probe.reference.lengths, sample, extra)
     return counts
+
+
+def _write_gvcf_chunk(g: VcfWriter, chunk, res, records: list[CallRecord], skip_until: dict[str, int]) -> None:
+    """A chunk's gVCF records: reference blocks between its variant records, in position order."""
+    blocks = gvcf_blocks(chunk, res.ref_bases, res.site_counts, records, skip_until.get(chunk.contig, -1))
+    for r in records:
+        skip_until[chunk.contig] = max(skip_until.get(chunk.contig, -1), r.pos + len(r.ref))
+    for r in sorted([*blocks, *records], key=lambda r: r.pos):
+        g.write(r)
 
 
 def call_from_examples(examples: str | Sequence[str], reference: str, model_path: str, output: str,

@@ -27,7 +27,7 @@ from genotorch.io.examples import ExampleWriter
 from genotorch.io.intervals import Interval, parse_regions, shard_intervals
 from genotorch.io.reference import Reference
 from genotorch.variants.candidates import (
-    Candidate, CandidateConfig, Example, count_alleles, find_candidates, plan_examples,
+    AlleleCounts, Candidate, CandidateConfig, Example, count_alleles, find_candidates, plan_examples,
 )
 from genotorch.variants.haplotype_labels import mask_label
 from genotorch.variants.labels import NO_LABEL, TruthLabeler
@@ -80,6 +80,8 @@ class ChunkResult:
     pileups: np.ndarray
     labels: list[int]
     covered_bp: int = 0  # reference positions of the chunk with at least one counted base
+    site_counts: np.ndarray | None = None  # (chunk length, 2) int32: reads supporting the reference, all reads
+    ref_bases: str = ""  # the chunk's reference bases (upper case)
 
 
 class CandidateRateCheck:
@@ -151,7 +153,9 @@ class ChunkProcessor:
         else:
             labels = [NO_LABEL] * len(examples)
         covered = int((counts.bases.sum(axis=1) > 0).sum())
-        return ChunkResult(chunk, [e.row for e in examples], pileups, labels, covered)
+        ref_bases = ref_seq[chunk.start - lo:chunk.end - lo]
+        return ChunkResult(chunk, [e.row for e in examples], pileups, labels, covered,
+                           site_read_counts(counts, ref_bases), ref_bases)
 
     def pileups_at(self, sites: Sequence[Candidate]) -> np.ndarray:
         """Pileups for given alleles (e.g. another tool's candidates), sorted or not; shape (N, C, H, W)."""
@@ -255,6 +259,21 @@ def plan_chunks(regions: Sequence[Interval], config: MakeExamplesConfig, shard: 
     chunks ``i, i + n, ...``."""
     i, n = shard
     return shard_intervals(regions, config.chunk_bp)[i::n]
+
+
+def site_read_counts(counts: AlleleCounts, ref_bases: str) -> np.ndarray:
+    """Per position of ``counts``: (reads supporting the reference, reads with a counted base), shape (L, 2),
+    int32. A read with an insertion or deletion anchored at a position counts as non-reference there (as
+    DeepVariant's allele counter); N bases count in the total."""
+    code = np.frombuffer(ref_bases.encode(), dtype=np.uint8)
+    idx = np.full(len(code), 4, dtype=np.int64)
+    for k, b in enumerate(b"ACGT"):
+        idx[code == b] = k
+    total = counts.bases.sum(axis=1)
+    ref = np.where(idx < 4, counts.bases[np.arange(len(idx)), np.minimum(idx, 3)], 0)
+    for (anchor, _, _), n in counts.indels.items():
+        ref[anchor - counts.start] -= n
+    return np.stack([np.clip(ref, 0, None), total], axis=1).astype(np.int32)
 
 
 def iter_chunk_results(inputs: Inputs, chunks: Sequence[Interval], config: MakeExamplesConfig,

@@ -3,7 +3,8 @@
 
 A preset names its shipped model (``genotorch/models/default/pileup_<preset>.pt``) and the make-examples settings
 that model was trained with (DeepVariant's choices: realignment for short reads only; for ONT a higher indel and a
-lower SNV fraction, since its reads carry many homopolymer indel errors), and the read lengths it expects: a BAM
+lower SNV fraction, since its reads carry many homopolymer indel errors; for long reads, pileup rows grouped by
+the reads' HP haplotype tags), and the read lengths it expects: a BAM
 whose median read length says another technology is refused with the preset to use.
 """
 
@@ -26,12 +27,13 @@ class Preset:
     min_fraction_snps: float
     min_fraction_indels: float
     long_reads: bool
+    row_order: str = "name"  # pileup rows: "haplotype" sorts HP-tagged reads by haplotype (long reads)
 
 
 PRESETS: dict[str, Preset] = {
     "illumina": Preset("illumina", "pileup_illumina.pt", True, 0.12, 0.06, False),
-    "hifi": Preset("hifi", "pileup_hifi.pt", False, 0.12, 0.06, True),
-    "ont": Preset("ont", "pileup_ont.pt", False, 0.08, 0.12, True),
+    "hifi": Preset("hifi", "pileup_hifi.pt", False, 0.12, 0.06, True, "haplotype"),
+    "ont": Preset("ont", "pileup_ont.pt", False, 0.08, 0.12, True, "haplotype"),
 }
 
 

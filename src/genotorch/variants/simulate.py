@@ -94,6 +94,7 @@ class SimulationConfig:
     repeat_indel_fraction: float = 0.0
     stutter_rate: float = 0.0
     technology: str = "illumina"
+    haplotype_tags: bool = True  # long reads: HP:i:1|2 tags by the haplotype a read was drawn from
 
 
 def art_profile(read_length: int) -> str:
@@ -204,7 +205,8 @@ def simulate_training_data(ref_path: str | Path, truth_path: str | Path, regions
             log(f"pbsim {cfg.technology}: {cfg.depth:g}x, with homopolymer-length errors")
             fastqs = [tmp / "reads.fq"]
             counts["homopolymer_error_reads"] = simulate_long_reads(tmp / "haplotypes.fa", cfg.depth / 2, cfg.seed,
-                                                                    fastqs[0], cfg.technology, info["commands"])
+                                                                    fastqs[0], cfg.technology, info["commands"],
+                                                                    cfg.haplotype_tags)
         # Alignment index over the span of the pieces, per contig.
         spans = _spans(pieces, ref, cfg.pad)
         with open(tmp / "span.fa", "w") as fa:

@@ -7,12 +7,16 @@ like reads from the sample's haplotypes, with the homopolymer-length errors that
 2. Base qualities are set to the technology's (pbsim's CLR model gives a flat Q20; real HiFi reports Q40-93, ONT
    R10 about Q30), then homopolymer and STR length errors are added to the reads (:func:`genotorch.variants.simulate_errors.add_stutter`,
    at the technology's rate: pbsim's own errors are uniform and miss them).
-3. ``minimap2 -ax map-hifi|map-ont`` (Li 2018, Bioinformatics 34:3094) aligns them.
+3. Reads are renamed to a hash of pbsim's name (pbsim's ``S<k>_<n>`` names say which haplotype a read came from, and
+   pileup rows sorted by name would hand that to a model) and, with ``haplotype_tags``, tagged ``HP:i:1``/``HP:i:2``
+   by the haplotype they were drawn from, as WhatsHap's ``haplotag`` tags real reads.
+4. ``minimap2 -ax map-hifi|map-ont -y`` (Li 2018, Bioinformatics 34:3094) aligns them, copying the HP tags.
 """
 
 from __future__ import annotations
 
 import glob
+import hashlib
 import shutil
 import subprocess
 from pathlib import Path
@@ -34,9 +38,10 @@ LONG_READ_MODELS = {
 
 
 def simulate_long_reads(haplotypes: Path, depth: float, seed: int, out_fq: Path, technology: str,
-                        commands: list[str]) -> int:
+                        commands: list[str], haplotype_tags: bool = True) -> int:
     """Long reads of every record of ``haplotypes`` at ``depth`` each, written to ``out_fq`` with homopolymer
-    errors; returns how many reads the homopolymer errors changed.
+    errors, hashed names and (``haplotype_tags``) ``HP:i:1|2`` comments from the record names' ``h1``/``h2``
+    suffix; returns how many reads the homopolymer errors changed.
 
     Raises
     ------
@@ -63,19 +68,30 @@ def simulate_long_reads(haplotypes: Path, depth: float, seed: int, out_fq: Path,
             with open(part, "rb") as src:
                 shutil.copyfileobj(src, dst)
     requal = out_fq.with_name("long_reads_requal.fq")
-    _set_qualities(raw, requal, m["quality"], np.random.default_rng([seed, 17]))
+    records = [line[1:].split()[0] for line in open(haplotypes) if line.startswith(">")]
+    haplotype = {f"S{k}": int(name[-1]) for k, name in enumerate(records, 1) if name[-2:] in ("h1", "h2")}
+    _set_qualities(raw, requal, m["quality"], np.random.default_rng([seed, 17]), seed,
+                   haplotype if haplotype_tags else None)
     return add_stutter(requal, out_fq, m["stutter"], np.random.default_rng([seed, 13]), max_probability=0.5)
 
 
-def _set_qualities(src: Path, dst: Path, quality: tuple[float, float], rng: np.random.Generator) -> None:
+def _set_qualities(src: Path, dst: Path, quality: tuple[float, float], rng: np.random.Generator, seed: int = 0,
+                   haplotype: dict[str, int] | None = None) -> None:
     """Replace pbsim's base qualities (a flat Q20 with its CLR model) by the technology's: per-base phred drawn
-    from Normal(mean, sd), clipped to 5-60 (HiFi: a flat Q60, as CCS reports Q40-93; ONT R10: ~Q30 +- 10)."""
+    from Normal(mean, sd), clipped to 5-60 (HiFi: a flat Q60, as CCS reports Q40-93; ONT R10: ~Q30 +- 10).
+    Read names become a 16-hex hash of (seed, pbsim's name); ``haplotype`` (pbsim's ``S<k>`` -> 1 or 2) adds an
+    ``HP:i:`` comment, which ``minimap2 -y`` copies into the alignment."""
     mean, sd = quality
     with open(src) as fin, open(dst, "w") as fout:
         while True:
             head = fin.readline()
             if not head:
                 break
+            name = head[1:].split()[0]
+            head = "@" + hashlib.blake2b(f"{seed}:{name}".encode(), digest_size=8).hexdigest()
+            if haplotype is not None and name.split("_")[0] in haplotype:
+                head += f"\tHP:i:{haplotype[name.split('_')[0]]}"
+            head += "\n"
             seq, plus = fin.readline(), fin.readline()
             fin.readline()
             n = len(seq.rstrip("\n"))
@@ -93,5 +109,5 @@ def minimap2_command(technology: str, reference: Path, reads: Path, read_group: 
     """
     if shutil.which("minimap2") is None:
         raise GenotorchError("minimap2 not found: install with `apt-get install minimap2` (long-read alignment)")
-    return ["minimap2", "-ax", LONG_READ_MODELS[technology]["minimap2"], "--MD", "-t", str(threads), "-R",
+    return ["minimap2", "-ax", LONG_READ_MODELS[technology]["minimap2"], "--MD", "-y", "-t", str(threads), "-R",
             read_group, str(reference), str(reads)]
