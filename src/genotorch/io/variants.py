@@ -166,7 +166,8 @@ def make_header(contigs: dict[str, int], sample: str, extra: Sequence[str] = (),
 class VcfWriter:
     """Write records to ``path`` (``.vcf.gz``) as they come, then bgzip + tabix and rename into place on a clean
     exit (a context manager); on an error nothing is left under ``path``. Records must come sorted. With ``gvcf``
-    the file is a gVCF: :class:`RefBlock` records are accepted and variant records get the ``<*>`` allele."""
+    the file is a gVCF: :class:`RefBlock` records are accepted, variant records get the ``<*>`` allele, and RefCall
+    records are written no-call (``./.``), as in DeepVariant's gVCF."""
 
     def __init__(self, path: str | Path, contigs: dict[str, int], sample: str, extra_header: Sequence[str] = (),
                  gvcf: bool = False, flag: str = "--output"):
@@ -197,7 +198,9 @@ class VcfWriter:
         rec = self.vf.new_record(contig=r.contig, start=r.pos, alleles=(r.ref, *alts), qual=r.qual,
                                  filter=r.filter)
         s = rec.samples[self.sample]
-        s["GT"], s["GQ"], s["DP"] = r.gt, r.gq, r.dp
+        # a gVCF writes RefCall records no-call (./.), as DeepVariant does: better for cohort merging
+        s["GT"] = (None, None) if self.gvcf and r.filter == "RefCall" else r.gt
+        s["GQ"], s["DP"] = r.gq, r.dp
         s["AD"], s["VAF"], s["PL"] = tuple(ad), tuple(vaf), tuple(pl)
         if self.text:
             fields = str(rec).rstrip("\n").split("\t")

@@ -176,3 +176,41 @@ def write_json(result: dict, path: str | Path) -> None:
     from genotorch.io.files import atomic_write_text
 
     atomic_write_text(path, json.dumps(result, indent=2) + "\n", "--json")
+
+
+def mendelian_consistency(vcf: str | Path, child: str, father: str, mother: str) -> dict:
+    """Mendelian consistency of a multi-sample VCF (e.g. ``bcftools merge --gvcf`` of a trio's gVCFs).
+
+    Counts records with an allele other than ``<*>`` where all three samples have a called diploid genotype and
+    at least one is not 0/0: ``consistent`` when the child's two alleles can be one from each parent, else
+    ``inconsistent``; ``incomplete`` counts such records with a missing genotype. Returns those counts and
+    ``rate`` = consistent / (consistent + inconsistent).
+
+    Raises
+    ------
+    GenotorchError
+        A sample not in the VCF (the message lists the samples).
+    """
+    import pysam
+
+    counts = {"consistent": 0, "inconsistent": 0, "incomplete": 0}
+    with pysam.VariantFile(str(vcf)) as vf:
+        names = list(vf.header.samples)
+        missing = [s for s in (child, father, mother) if s not in names]
+        if missing:
+            raise GenotorchError(f"{vcf} has no sample {', '.join(missing)} (samples: {', '.join(names)})")
+        for rec in vf:
+            if all(a == "<*>" for a in rec.alts or ()):
+                continue
+            gts = [rec.samples[s]["GT"] for s in (child, father, mother)]
+            if any(g is None or len(g) != 2 or None in g for g in gts):
+                counts["incomplete"] += any(g and any(a for a in g if a) for g in gts)
+                continue
+            if all(g == (0, 0) for g in gts):
+                continue
+            (c1, c2), f, m = gts
+            ok = (c1 in f and c2 in m) or (c2 in f and c1 in m)
+            counts["consistent" if ok else "inconsistent"] += 1
+    n = counts["consistent"] + counts["inconsistent"]
+    counts["rate"] = round(counts["consistent"] / n, 6) if n else 0.0
+    return counts
