@@ -1,5 +1,7 @@
 """Pileup values checked by hand, channel by channel, on small synthetic reads."""
 
+import zlib
+
 import numpy as np
 import pytest
 from builders import CONTIG, make_read
@@ -95,3 +97,25 @@ def test_channel_subset_keeps_order():
     img = pileup([make_read("ACGTA", 100, reverse=True)], 102, "G", "C", cfg)
     assert img.shape == (2, 3, 5)
     assert img[0, 1].tolist() == [240] * 5 and img[1, 1].tolist() == [250, 30, 180, 100, 250]
+
+
+def test_haplotype_row_order_groups_hp_tags_and_ignores_names():
+    reads = []
+    for i, hp in enumerate([2, 0, 1, 2, 1, 0, 1]):
+        r = make_read("ACGTACGTAC", 95, name=f"hap{hp}_{i}")
+        if hp:
+            r.set_tag("HP", hp)
+        reads.append(r)
+    cfg = PileupConfig(height=9, width=5, reference_band_height=1, row_order="haplotype")
+    enc = [encode_read(read_events(r), REF, 0, cfg) for r in reads]
+    rows = [r.events.read for r in select_reads(enc, CONTIG, 102, 103, cfg)]
+    hps = [r.get_tag("HP") if r.has_tag("HP") else 0 for r in rows]
+    assert hps == [1, 1, 1, 2, 2, 0, 0]  # HP 1, then HP 2, then untagged
+    names = [r.query_name for r in rows]
+    assert [zlib.crc32(n.encode()) for n in names[:3]] == sorted(zlib.crc32(n.encode()) for n in names[:3])
+    plain = PileupConfig(height=9, width=5, reference_band_height=1)
+    rows = [r.events.read.query_name for r in select_reads([encode_read(read_events(r), REF, 0, plain)
+                                                            for r in reads], CONTIG, 102, 103, plain)]
+    assert rows == sorted(rows)  # the default order: by name (DeepVariant's)
+    with pytest.raises(GenotorchError, match="row_order"):
+        PileupConfig(row_order="random")

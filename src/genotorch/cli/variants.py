@@ -94,6 +94,9 @@ def call_cmd(
     workers: int = typer.Option(1, "--workers", "-j", help="Processes making pileups."),
     gvcf: Optional[Path] = typer.Option(None, "--gvcf", help="Also write a gVCF (.g.vcf.gz, DeepVariant-style "
                                         "reference blocks with <*>, GQ bands of 5, MIN_DP) for joint genotyping."),
+    phase: bool = typer.Option(True, "--phase/--no-phase", help="Long-read presets: when the reads carry no HP tags, "
+                               "phase a first pass with WhatsHap, tag the reads and call again (pileups sorted by "
+                               "haplotype, as the model was trained)."),
     shard: Optional[str] = typer.Option(None, "--shard", help="Call only shard i/n of the chunks (e.g. 0/4), one VCF "
                                         "per shard; `bcftools concat -a` of all n equals one call (see workflow/)."),
     min_qual: float = typer.Option(1.0, help="Non-reference calls with QUAL below this get FILTER LowQual."),
@@ -132,7 +135,7 @@ def call_cmd(
             stats = call_variants(str(ref), str(reads), str(model), str(output), regions, workers, min_qual,
                                   progress=update, max_candidates_per_kb=max_candidates_per_kb,
                                   command=command_line(), preset=preset, shard=shard,
-                                  gvcf=str(gvcf) if gvcf else None)
+                                  gvcf=str(gvcf) if gvcf else None, phase=phase)
     console.print(f"wrote {stats['records']} records ({stats['pass']} PASS) from {stats['candidates']} candidates "
                   f"to {output} in {time.perf_counter() - t0:.1f} s")
 

@@ -173,3 +173,18 @@ def sample_name(af: pysam.AlignmentFile, default: str = "SAMPLE") -> str:
         if rg.get("SM"):
             return rg["SM"]
     return default
+
+
+def haplotype_tag_fraction(af: pysam.AlignmentFile, contig: str, start: int, end: int, n: int = 200) -> float:
+    """Fraction of the first ``n`` primary reads overlapping ``[start, end)`` that carry an ``HP`` tag (WhatsHap's
+    haplotag), 0.0 when none overlap."""
+    name = reads_contig(af, contig)
+    seen = tagged = 0
+    if name is not None:
+        for read in af.fetch(name, max(0, start), end):
+            if not read.is_secondary and not read.is_supplementary:
+                seen += 1
+                tagged += read.has_tag("HP")
+                if seen >= n:
+                    break
+    return tagged / seen if seen else 0.0

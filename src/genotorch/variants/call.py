@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import tempfile
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -18,7 +19,7 @@ import numpy as np
 import torch
 
 from genotorch.errors import GenotorchError
-from genotorch.io.alignments import median_read_length, sample_name
+from genotorch.io.alignments import haplotype_tag_fraction, median_read_length, sample_name
 from genotorch.io.examples import check_compatible, read_example_info, read_variants
 from genotorch.io.files import prepare_output
 from genotorch.io.intervals import contig_alias
@@ -32,6 +33,7 @@ from genotorch.variants.make_examples import (
     open_run,
 )
 from genotorch.variants.gvcf import gvcf_blocks
+from genotorch.variants.phasing import phase_reads, whatshap_executable
 from genotorch.variants.postprocess import CallRecord, postprocess
 from genotorch.variants.presets import LONG_READ_BP, check_reads_fit, get_preset
 
@@ -49,14 +51,18 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
                   workers: int = 1, min_qual: float = 1.0, batch_size: int = 256,
                   progress: Callable[[int, int, int], None] | None = None,
                   max_candidates_per_kb: float = DEFAULT_MAX_CANDIDATES_PER_KB, command: str = "",
-                  preset: str | None = None, shard: str | None = None, gvcf: str | None = None) -> dict:
+                  preset: str | None = None, shard: str | None = None, gvcf: str | None = None, phase: bool = True,
+                  phasing_note: str | None = None) -> dict:
     """Call variants in ``regions`` of ``reads`` and write ``output`` (.vcf.gz + .tbi).
 
     The regions are cut into make-examples chunks (``chunk_bp`` of the model's settings); ``shard="i/n"`` keeps
     chunks ``i, i+n, ...`` (as ``make-examples --shard``), so n shard VCFs merged by ``bcftools concat -a`` equal
     one call over the regions, record for record. Records are written as chunks finish, in reference order
     (streaming: memory does not grow with the regions' length); the VCF appears only when complete. ``gvcf``: also
-    write that gVCF (reference blocks between the variant records, :mod:`genotorch.variants.gvcf`).
+    write that gVCF (reference blocks between the variant records, :mod:`genotorch.variants.gvcf`). ``phase``: when
+    the model sorts pileup rows by haplotype (the long-read presets) and the reads carry no HP tags, call once,
+    phase those calls and tag the reads with WhatsHap (:mod:`genotorch.variants.phasing`), and call again on the
+    tagged reads (``phasing_note`` goes into the header).
 
     Returns
     -------
@@ -88,10 +94,24 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
     elif median > LONG_READ_BP and me_config.realign.enabled:  # a short-read model given long reads
         logger.warning(f"warning: the reads of {reads} look like long reads (median {median:,} bp), but {model_path} "
                        f"is a short-read (Illumina) model: expect poor indel calls")
+    if phase and me_config.pileup.row_order == "haplotype" and \
+            haplotype_tag_fraction(probe.alignments, first.contig, first.start, first.end) < 0.1:
+        whatshap_executable()  # missing: one clear line before any work
+        with tempfile.TemporaryDirectory(prefix=".genotorch-phase-", dir=Path(output).resolve().parent) as tmp:
+            work = Path(tmp)
+            logger.info("phasing: the reads carry no HP tags: a first pass, then whatshap phase + haplotag")
+            call_variants(reference, reads, model_path, str(work / "first_pass.vcf.gz"), regions, workers, min_qual,
+                          batch_size, None, max_candidates_per_kb, command, preset, shard, phase=False)
+            tagged, n = phase_reads(reference, reads, work / "first_pass.vcf.gz", work, region_list, workers)
+            return call_variants(reference, str(tagged or reads), model_path, output, regions, workers, min_qual,
+                                 batch_size, progress, max_candidates_per_kb, command, preset, shard, gvcf,
+                                 phase=False, phasing_note=f"whatshap phase + haplotag on {n} first-pass het calls")
     rate = CandidateRateCheck(max_candidates_per_kb, reference, reads)
     counts = {"candidates": 0, "records": 0, "pass": 0}
     sample = sample_name(probe.alignments)
     extra = _header_lines(model_path, meta, command, preset, shard)
+    if phasing_note:
+        extra.append(f"##genotorch_phasing={phasing_note}")
     held: list[CallRecord] = []  # records not yet written: a chunk's record may lie before the next chunk starts
     skip_until: dict[str, int] = {}  # gVCF: end of the last variant record's REF allele per contig
     with contextlib.ExitStack() as stack:
