@@ -110,6 +110,8 @@ class TrainerConfig:
     checkpoint_every_n_steps: int = 500
     log_every_n_steps: int = 10
     accelerator: str = "auto"
+    devices: int = 1  # training processes (one per GPU, or CPU processes); > 1 trains with DDP
+    strategy: str = "auto"  # auto = ddp when devices > 1 (gloo on the CPU, nccl on GPUs)
     precision: str = "auto"  # auto = bf16/16 mixed on CUDA, 32 on CPU
     gradient_clip_val: float = 0.0
 
@@ -135,6 +137,7 @@ _CHOICES = {
     ("optimizer", "name"): ("adam", "adamw", "sgd", "rmsprop"),
     ("optimizer", "scheduler"): ("none", "cosine"),
     ("trainer", "monitor_mode"): ("min", "max"),
+    ("trainer", "strategy"): ("auto", "ddp", "ddp_spawn"),
     ("", "task"): ("pileup", "image", "sequence"),
     ("data", "duplicates"): ("drop_conflicting", "keep"),
 }
@@ -154,6 +157,7 @@ _RANGES = {
     ("optimizer", "lr"): (1e-12, None),
     ("optimizer", "weight_decay"): (0, None),
     ("trainer", "max_epochs"): (1, None),
+    ("trainer", "devices"): (1, None),
     ("trainer", "val_every_n_steps"): (1, None),
     ("trainer", "limit_val_batches"): (1, None),
     ("trainer", "early_stopping_patience"): (0, None),

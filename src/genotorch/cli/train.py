@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -52,6 +53,8 @@ def train_cmd(
     tty = sys.stderr.isatty()
     res = train(cfg, str(resume) if resume else None, str(init_from) if init_from else None, progress_bar=tty,
                 overwrite=overwrite, log_every_s=None if tty else 30.0)
+    if res.best_checkpoint is None and res.last_checkpoint and os.environ.get("LOCAL_RANK", "0") != "0":
+        return  # DDP: a process other than rank 0, which reports
     out = Path(cfg.output_dir).resolve()
     best = Path(res.best_checkpoint).resolve() if res.best_checkpoint else None
     console.print(f"best checkpoint: {best} (score {res.best_score})\n"

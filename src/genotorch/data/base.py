@@ -34,11 +34,12 @@ class TaskDataModule(L.LightningDataModule):
         self.info: dict = {}
         self.report: dict = {}
         self.test_ids: list[str] = []
+        self.world_size = 1  # training processes (DDP); data.batch_size is the global batch
 
     def train_dataloader(self):
         d = self.data_config
         return train_loader(self.train_set, self.train_labels, d.batch_size, d.num_workers, d.balance, self.seed,
-                            len(self.classes))
+                            len(self.classes), self.world_size)
 
     def val_dataloader(self):
         d = self.data_config

@@ -42,19 +42,28 @@ class EpochSampler(Sampler):
     ``weights``, ``n`` draws with replacement in proportion to them (class-balanced sampling). Both come from
     ``numpy.random.default_rng([seed, epoch])``; Lightning calls :meth:`set_epoch` before each epoch.
 
+    Multi-process training (DDP, ``world_size`` processes): the epoch's draws are the same, cut into global batches
+    of ``batch_size`` (the last partial one dropped) and process ``rank`` takes its ``batch_size / world_size``
+    slice of each, so the processes together train on exactly the batches one process would. The rank is read from
+    ``torch.distributed`` when it is initialised (else ``LOCAL_RANK``, else 0).
+
     Parameters
     ----------
     n: number of items
     seed: int
     weights: optional ``(n,)`` non-negative sampling weights
+    batch_size: the global batch size (used when ``world_size`` > 1)
+    world_size: training processes
     """
 
-    def __init__(self, n: int, seed: int, weights: np.ndarray | None = None):
+    def __init__(self, n: int, seed: int, weights: np.ndarray | None = None, batch_size: int = 1,
+                 world_size: int = 1):
         self.n, self.seed = int(n), int(seed)
         w = None if weights is None else np.asarray(weights, np.float64)
         self.p = None if w is None else w / w.sum()
         self.epoch = 0
         self._skip = 0
+        self.batch_size, self.world_size = int(batch_size), int(world_size)
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = int(epoch)
@@ -64,15 +73,33 @@ class EpochSampler(Sampler):
         self.epoch, self._skip = int(epoch), int(n_drawn)
 
     def __len__(self) -> int:
-        return self.n
+        if self.world_size == 1:
+            return self.n
+        return self.n // self.batch_size * (self.batch_size // self.world_size)
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
         rng = np.random.default_rng([self.seed, self.epoch])
         order = rng.permutation(self.n) if self.p is None else rng.choice(self.n, size=self.n, replace=True, p=self.p)
         draw_seeds = rng.integers(0, 2**62, size=self.n)
+        if self.world_size > 1:  # this process's slice of every global batch
+            per, rank = self.batch_size // self.world_size, _rank()
+            mine = np.concatenate([np.arange(b * self.batch_size + rank * per, b * self.batch_size + (rank + 1) * per)
+                                   for b in range(self.n // self.batch_size)] or [np.zeros(0, dtype=np.int64)])
+            order, draw_seeds = order[mine], draw_seeds[mine]
         skip, self._skip = self._skip, 0
-        for k in range(skip, self.n):
+        for k in range(skip, len(order)):
             yield int(order[k]), int(draw_seeds[k])
+
+
+def _rank() -> int:
+    """This process's rank among the training processes (0 when not distributed)."""
+    import os
+
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank()
+    return int(os.environ.get("LOCAL_RANK", 0))
 
 
 class KeyedDraws(Dataset):
@@ -108,8 +135,9 @@ class ResumableLoader(DataLoader):
 
 
 def train_loader(dataset: Dataset, labels: np.ndarray, batch_size: int, num_workers: int, balance: str, seed: int,
-                 n_classes: int) -> DataLoader:
-    """Seeded, resumable training loader (see the module docstring).
+                 n_classes: int, world_size: int = 1) -> DataLoader:
+    """Seeded, resumable training loader (see the module docstring). With ``world_size`` > 1 processes (DDP),
+    ``batch_size`` is the global batch and each process loads ``batch_size / world_size`` of it.
 
     ``balance="sampler"`` draws examples with class-balanced probabilities (with replacement); otherwise every
     example once per epoch in a seeded order, the last partial batch dropped when there is more than one batch.
@@ -117,7 +145,8 @@ def train_loader(dataset: Dataset, labels: np.ndarray, batch_size: int, num_work
     Raises
     ------
     GenotorchError
-        ``batch_size`` below 1, ``num_workers`` below 0, or a sampler asked for multi-label data.
+        ``batch_size`` below 1, ``num_workers`` below 0, a sampler asked for multi-label data, or a batch that
+        the processes cannot share evenly.
     """
     if batch_size < 1:
         raise GenotorchError(f"data.batch_size = {batch_size}: it must be at least 1")
@@ -126,8 +155,14 @@ def train_loader(dataset: Dataset, labels: np.ndarray, batch_size: int, num_work
     if balance == "sampler" and labels.ndim > 1:
         raise GenotorchError("data.balance: sampler draws by class and multi-label data has none; use class_weights "
                              "(positive weight per target) or none")
+    if world_size > 1 and (batch_size % world_size or len(dataset) < batch_size):
+        raise GenotorchError(f"data.batch_size = {batch_size} is the global batch of trainer.devices = {world_size} "
+                             f"processes: give a multiple of {world_size}, at most the {len(dataset)} training items")
     weights = class_weights(labels, n_classes)[labels].numpy() if balance == "sampler" else None
-    sampler = EpochSampler(len(dataset), seed, weights)
+    sampler = EpochSampler(len(dataset), seed, weights, batch_size, world_size)
+    if world_size > 1:
+        return ResumableLoader(KeyedDraws(dataset), batch_size // world_size, sampler=sampler,
+                               num_workers=num_workers, generator=torch.Generator().manual_seed(seed), drop_last=True)
     # the loader's own generator seeds worker processes, so iterating never touches torch's global generator
     return ResumableLoader(KeyedDraws(dataset), batch_size, sampler=sampler, num_workers=num_workers,
                       generator=torch.Generator().manual_seed(seed),

@@ -64,7 +64,7 @@ class Classifier(L.LightningModule):
         logits = self(x)
         loss = self._loss(logits, y)
         self.train_acc(logits, self._target(y))
-        self.log("train_loss", loss, prog_bar=True)
+        self.log("train_loss", loss, prog_bar=True, sync_dist=True)  # DDP: the mean over the global batch
         self.log("train_acc", self.train_acc, on_step=True, on_epoch=False)
         return loss
 
@@ -73,7 +73,7 @@ class Classifier(L.LightningModule):
         logits = self(x)
         self.val_acc(logits, self._target(y))
         self.val_f1(logits, self._target(y))
-        self.log("val_loss", self._loss(logits, y), prog_bar=True)
+        self.log("val_loss", self._loss(logits, y), prog_bar=True, sync_dist=True)
         self.log("val_acc", self.val_acc, prog_bar=True)
         self.log("val_f1", self.val_f1)
         if self.multilabel:

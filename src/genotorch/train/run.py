@@ -203,6 +203,7 @@ def _checked_fit(cfg: TrainConfig, out: Path, resume: str | None, resume_ckpt: d
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     d = cfg.data
     dm = build_datamodule(cfg.task, d, cfg.seed, out)
+    dm.world_size = cfg.trainer.devices
     classes = dm.classes
     train_dl = dm.train_dataloader()
     val_dl = dm.val_dataloader() or None
@@ -237,7 +238,8 @@ def _fit(cfg: TrainConfig, out: Path, module: Classifier, dm, train_dl, val_dl, 
                               enable_version_counter=False)
     last_cb = ModelCheckpoint(ckpt_dir, filename="last", every_n_train_steps=t.checkpoint_every_n_steps,
                               save_top_k=1, save_on_train_epoch_end=True, enable_version_counter=False)
-    callbacks = [best_cb, last_cb, CurvePlotter(out / "curves.png"), ExactResume(train_dl.sampler, cfg.data.batch_size)]
+    callbacks = [best_cb, last_cb, CurvePlotter(out / "curves.png"),
+                 ExactResume(train_dl.sampler, cfg.data.batch_size // t.devices)]
     if log_every_s:
         callbacks.append(ProgressLog(log_every_s))
     if has_val and t.early_stopping_patience > 0:
@@ -247,7 +249,10 @@ def _fit(cfg: TrainConfig, out: Path, module: Classifier, dm, train_dl, val_dl, 
     trainer = L.Trainer(
         default_root_dir=out,
         accelerator=t.accelerator,
-        devices=1,
+        devices=t.devices,
+        strategy=("ddp" if t.devices > 1 else "auto") if t.strategy == "auto" else t.strategy,
+        sync_batchnorm=t.devices > 1 and t.accelerator != "cpu" and torch.cuda.is_available(),  # CUDA only
+        use_distributed_sampler=False,  # the sampler shares the global batches itself (EpochSampler)
         precision=_precision(cfg),
         max_epochs=t.max_epochs,
         max_steps=t.max_steps,
@@ -266,6 +271,8 @@ def _fit(cfg: TrainConfig, out: Path, module: Classifier, dm, train_dl, val_dl, 
     trainer.fit(module, train_dataloaders=train_dl, val_dataloaders=val_dl, ckpt_path=resume, weights_only=True)
     last = ckpt_dir / "last.ckpt"
     trainer.save_checkpoint(last)  # the full state (optimizer, loops, sampler, RNG): what --resume needs
+    if not trainer.is_global_zero:  # DDP: the other processes stop here; rank 0 reports
+        return TrainResult(None, last, None, trainer.global_step, trainer.current_epoch, None)
     best = Path(best_cb.best_model_path) if best_cb.best_model_path else None
     score = float(best_cb.best_model_score) if best_cb.best_model_score is not None else None
     test = None
