@@ -38,6 +38,7 @@ tensors differ from DeepVariant's where reads were realigned.
 
 from __future__ import annotations
 
+import functools
 import zlib
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -131,6 +132,16 @@ def _scale(value, cap: int) -> np.ndarray:
     return (np.float32(MAX_PIXEL) * (v / np.float32(cap))).astype(np.uint8)
 
 
+@functools.lru_cache(maxsize=16)
+def _scale_table(cap: int) -> tuple[int, ...]:
+    """``_scale(v, cap)`` for the integers ``v = 0..cap``: the read-level channels look values up (same numbers)."""
+    return tuple(int(x) for x in _scale(np.arange(cap + 1), cap))
+
+
+def _scale_int(value: int, cap: int) -> int:
+    return _scale_table(cap)[min(max(int(value), 0), cap)]
+
+
 @dataclass
 class EncodedRead:
     """A read drawn once over its span; candidates copy slices of it.
@@ -178,9 +189,9 @@ def encode_read(ev: ReadEvents, ref_seq: str, ref_offset: int, config: PileupCon
     planes[1] = _scale(qual, config.base_quality_cap)  # undrawn columns have quality 0 -> 0
     mate = 0 if (read.is_read1 or not read.is_paired) else 1
     read_level = {
-        "mapping_quality": int(_scale(read.mapping_quality, config.mapping_quality_cap)),
+        "mapping_quality": _scale_int(read.mapping_quality, config.mapping_quality_cap),
         "strand": STRAND_REVERSE if read.is_reverse else STRAND_FORWARD,
-        "insert_size": int(_scale(abs(read.template_length), config.max_fragment_length)),
+        "insert_size": _scale_int(abs(read.template_length), config.max_fragment_length),
     }
     if config.row_order == "haplotype":
         hp = read.get_tag("HP") if read.has_tag("HP") else 0
