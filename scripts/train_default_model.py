@@ -174,7 +174,8 @@ def fit_t(files) -> float:
     return fit_temperature(np.concatenate([d["logits"] for d in data]), np.concatenate([d["labels"] for d in data]))
 
 
-def export(ckpt: Path, out_file: Path, temperature: float, protocol: str) -> None:
+def export(ckpt: Path, out_file: Path, temperature: float, protocol: str,
+           method: str = "temperature scaling on out-of-fold logits") -> None:
     import torch
 
     from genotorch.models.default import export as export_model
@@ -182,7 +183,7 @@ def export(ckpt: Path, out_file: Path, temperature: float, protocol: str) -> Non
     written = export_model(ckpt, out_file.parent, out_file.name, write_config=out_file.name == "pileup_illumina.pt")
     blob = torch.load(written, weights_only=True)
     blob["hyper_parameters"]["meta"]["calibration"] = {"temperature": temperature,
-                                                        "method": "temperature scaling on out-of-fold logits"}
+                                                        "method": method}
     blob["hyper_parameters"]["meta"]["training_protocol"] = protocol
     torch.save(blob, written)
 

@@ -168,3 +168,28 @@ def embed_cmd(
              "genotorch_version": genotorch.__version__}
     written = write_embeddings(output, ids, emb, attrs)
     console.print(f"wrote {emb.shape[0]} x {emb.shape[1]} embeddings to {', '.join(map(str, written))}")
+
+
+@user_errors
+def score_variants_cmd(
+    vcf: Path = typer.Option(..., "--vcf", help="Variants to score (VCF/BCF; multi-allelic records are scored per ALT)."),
+    ref: Path = typer.Option(..., "--ref", help="Reference FASTA the VCF was made on, indexed."),
+    model: Path = typer.Option(..., "--model", help="Checkpoint of a sequence model (`genotorch train`, task: sequence)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Output VCF (.vcf.gz, indexed): the input records with "
+                                "REFP_/ALTP_/SAD_/LOG2R_<class> INFO fields."),
+    tsv: Optional[Path] = typer.Option(None, "--tsv", help="Also a TSV, one row per ALT allele."),
+    batch_size: int = typer.Option(512, help="Windows per batch."),
+):
+    """Variant effects (Basset's SAD): the model on a window centred on each variant, with the REF and with the ALT
+    allele, both strands averaged; ALTP - REFP and log2(ALTP / REFP) per class. The left flank is fixed: an indel
+    shifts only the sequence downstream of it. Records with a REF that differs from the FASTA, on a contig the FASTA
+    lacks, or with a symbolic ALT get a FILTER (RefMismatch, NoContig, NotScored) and no score."""
+    from genotorch.predict.variant_effects import score_variants
+
+    net, meta = _sequence_model(model)
+    with chunk_progress("score-variants", "windows") as update:
+        c = score_variants(net, meta, vcf, ref, output, tsv, batch_size, update)
+    console.print(f"scored {c['scored']} of {c['alleles']} ALT alleles in {c['records']} records to {output}"
+                  + (f" and {tsv}" if tsv else "") + "".join(f"; {c[k]} {k}" for k in
+                                                             ("RefMismatch", "NoContig", "NotScored") if c[k]),
+                  highlight=False)
