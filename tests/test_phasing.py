@@ -28,7 +28,7 @@ def test_phase_reads_tags_the_ont_reads_from_the_truth_hets(shared, tmp_path):
     tagged, n = phasing.phase_reads(str(d / "grch38.chr20_5050000_5075000.masked.fa.gz"),
                                     str(d / "HG002_R10_chr20_5050000_5075000.bam"),
                                     d / "HG002_GRCh38_v4.2.1_benchmark.chr20_5050000_5080000.vcf.gz", tmp_path,
-                                    [Interval("chr20", 5050000, 5075000)])
+                                    [Interval("chr20", 5050000, 5060000), Interval("chr20", 5059000, 5075000)])
     assert n == 21
     with pysam.AlignmentFile(str(tagged)) as bam:
         hp = [r.get_tag("HP") if r.has_tag("HP") else 0 for r in bam]

@@ -80,8 +80,14 @@ def phase_reads(reference: str, reads: str, calls_vcf: str | Path, work: Path, r
         return None, 0
     tagged = work / "haplotagged.bam"
     cmd = [exe, "haplotag", "--ignore-read-groups", "-o", str(tagged), "--reference", str(ref_plain)]
+    spans: dict[str, list[int]] = {}  # one span per contig: several overlapping ones would repeat long reads
     for iv in regions:
-        cmd += ["--regions", f"{iv.contig}:{iv.start + 1}-{iv.end}"]
+        lo, hi = spans.setdefault(iv.contig, [iv.start, iv.end])
+        spans[iv.contig] = [min(lo, iv.start), max(hi, iv.end)]
+    for contig, (lo, hi) in spans.items():
+        cmd += ["--regions", f"{contig}:{lo + 1}-{hi}"]
     _run(cmd + [str(phased), reads], "haplotag")
+    pysam.sort("-o", str(work / "sorted.bam"), str(tagged))  # spans on several contigs come out in region order
+    (work / "sorted.bam").replace(tagged)
     pysam.index(str(tagged))
     return tagged, n
