@@ -24,6 +24,7 @@ import argparse
 import csv
 import gzip
 import json
+import math
 import os
 import random
 import shutil
@@ -59,7 +60,7 @@ def synthetic_genome(cache: Path, shared: Path, span_mb: float, seed: int = 11) 
     protected = set()
     for r in recs:
         protected.update(range(r.start - SPAN[1] - 5, r.stop - SPAN[1] + 5))
-    copies = max(1, round(span_mb * 1e6 / len(piece)))
+    copies = max(1, math.ceil(span_mb * 1e6 / len(piece)))  # at least span_mb
     rng = random.Random(seed)
     seq = []
     for k in range(copies):
