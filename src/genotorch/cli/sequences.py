@@ -193,3 +193,51 @@ def score_variants_cmd(
                   + (f" and {tsv}" if tsv else "") + "".join(f"; {c[k]} {k}" for k in
                                                              ("RefMismatch", "NoContig", "NotScored") if c[k]),
                   highlight=False)
+
+
+@user_errors
+def attribute_cmd(
+    inputs: Path = typer.Argument(..., help="FASTA, or CSV/TSV with a sequence column (and optional id)."),
+    model: Path = typer.Option(..., "--model", help="Checkpoint of a one-hot sequence CNN (`genotorch train`)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Output .npz: attributions (N, 4, L) float32, one_hot "
+                                "(N, 4, L), ids, and the settings."),
+    method: str = typer.Option("ism", help="ism (in-silico saturation mutagenesis) or deep_lift_shap (tangermeme)."),
+    target: Optional[str] = typer.Option(None, help="Class or target to explain (name or index; default: the last "
+                                         "class, the positive one of a binary model)."),
+    logos: Optional[Path] = typer.Option(None, "--logos", help="Folder for sequence-logo PNGs (logomaker)."),
+    n_logos: int = typer.Option(10, help="How many sequences get a logo."),
+    batch_size: int = typer.Option(64, help="Sequences per batch."),
+    seed: int = typer.Option(0, help="Seed of the shuffled references (deep_lift_shap)."),
+):
+    """Per-base attributions of a sequence CNN (tangermeme's ISM or DeepLIFT/SHAP), projected on the observed bases;
+    sequences longer than the model are cut to their centre."""
+    import numpy as np
+
+    import genotorch
+    from genotorch.errors import GenotorchError
+    from genotorch.io.files import atomic_output
+    from genotorch.predict.attributions import attribute, draw_logos
+    from genotorch.predict.sequences import read_inputs
+
+    if not str(output).endswith(".npz"):
+        raise GenotorchError(f"--output {output} must end in .npz")
+    net, meta = _sequence_model(model)
+    if meta["config"]["model"]["name"] == "kmer_bert":
+        raise GenotorchError(f"{model} is a k-mer BERT, which reads tokens, not one-hot bases: attribute works on "
+                             f"the one-hot CNNs (basset, small_cnn, dilated_cnn)")
+    classes = [str(c) for c in meta["classes"]]
+    k = len(classes) - 1 if target is None else classes.index(target) if target in classes else \
+        int(target) if target.lstrip("-").isdigit() else -1
+    if not 0 <= k < len(classes):
+        raise GenotorchError(f"--target {target}: give one of {classes} or an index 0..{len(classes) - 1}")
+    ids, seqs, _ = read_inputs(inputs)
+    length = meta["example_info"]["shape"][1]
+    attr, x = attribute(net, length, seqs, k, method, batch_size, seed)
+    with atomic_output(output, "--output", ".npz") as tmp:
+        np.savez_compressed(tmp, attributions=attr, one_hot=x, ids=np.array(ids), method=method,
+                            target=classes[k], model=str(model), genotorch_version=genotorch.__version__)
+    console.print(f"wrote {attr.shape[0]} x 4 x {attr.shape[2]} {method} attributions for {classes[k]!r} to {output}",
+                  highlight=False)
+    if logos:
+        paths = draw_logos(attr, ids, logos, n_logos)
+        console.print(f"wrote {len(paths)} sequence logos to {logos}", highlight=False)
