@@ -7,7 +7,7 @@ import typer
 import genotorch
 from genotorch.cli.images import audit_cmd, predict_cmd
 from genotorch.cli.sequences import (
-    attribute_cmd, embed_cmd, evaluate_sequences_cmd, peaks_to_hdf5_cmd, score_variants_cmd,
+    attribute_cmd, embed_cmd, evaluate_sequences_cmd, motifs_cmd, peaks_to_hdf5_cmd, score_variants_cmd,
 )
 from genotorch.cli.render import igv_batch_cmd, negative_sites_cmd, render_cmd
 from genotorch.cli.train import train_cmd
@@ -32,6 +32,7 @@ app.command("evaluate-sequences")(evaluate_sequences_cmd)
 app.command("peaks-to-hdf5")(peaks_to_hdf5_cmd)
 app.command("score-variants")(score_variants_cmd)
 app.command("attribute")(attribute_cmd)
+app.command("motifs")(motifs_cmd)
 app.command("audit-images")(audit_cmd)
 app.command("render")(render_cmd)
 app.command("igv-batch")(igv_batch_cmd)

@@ -241,3 +241,54 @@ def attribute_cmd(
     if logos:
         paths = draw_logos(attr, ids, logos, n_logos)
         console.print(f"wrote {len(paths)} sequence logos to {logos}", highlight=False)
+
+
+@user_errors
+def motifs_cmd(
+    inputs: Path = typer.Argument(..., help="Sequences that activate the filters: FASTA, or CSV/TSV with a sequence "
+                                  "column (e.g. the training or test set)."),
+    model: Path = typer.Option(..., "--model", help="Checkpoint of a one-hot sequence CNN (`genotorch train`)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Folder for motifs.tsv, motifs.meme and logos/."),
+    threshold: float = typer.Option(0.5, help="A site: activation above this fraction of the filter's maximum."),
+    min_sites: int = typer.Option(10, help="Filters with fewer sites get no motif."),
+    n_logos: int = typer.Option(10, help="Logos of this many motifs (highest information content first)."),
+):
+    """Motifs from a CNN's first-layer filters (Basset's method: PPMs from the windows that activate each filter),
+    matched to JASPAR CORE vertebrates (pyjaspar, offline) by Tomtom (memelite); a TSV sorted by q-value, the PPMs
+    in MEME format and sequence logos."""
+    from genotorch.errors import GenotorchError
+    from genotorch.io.files import atomic_write_text
+    from genotorch.predict.attributions import draw_logos
+    from genotorch.predict.motifs import consensus, filter_ppms, match_jaspar
+    from genotorch.predict.sequences import read_inputs
+
+    if not 0 < threshold < 1:
+        raise GenotorchError(f"--threshold {threshold}: give a fraction between 0 and 1")
+    net, meta = _sequence_model(model)
+    ids, seqs, _ = read_inputs(inputs)
+    rows = match_jaspar(filter_ppms(net, meta["example_info"]["shape"][1], seqs, threshold, min_sites))
+    found = sorted([r for r in rows if "ppm" in r], key=lambda r: (r["q"], -r["ic"]))
+    out = Path(output)
+    out.mkdir(parents=True, exist_ok=True)
+    lines = ["filter\tsites\tic_bits\tconsensus\tjaspar_id\tjaspar_name\tp\tq\ttop5"]
+    lines += [f"{r['filter']}\t{r['sites']}\t{r['ic']:.2f}\t{consensus(r['ppm'])}\t{r['jaspar_id']}\t"
+              f"{r['jaspar_name']}\t{r['p']:.3g}\t{r['q']:.3g}\t{','.join(r['top5'])}" for r in found]
+    lines += [f"{r['filter']}\t{r['sites']}\t\t\t\t\t\t\t" for r in rows if "ppm" not in r]
+    atomic_write_text(out / "motifs.tsv", "\n".join(lines) + "\n", "--output")
+    meme = ["MEME version 4", "", "ALPHABET= ACGT", "", "strands: + -", ""]
+    for r in found:
+        meme += [f"MOTIF filter{r['filter']} {r['jaspar_name']}", "",
+                 f"letter-probability matrix: alength= 4 w= {r['ppm'].shape[1]} nsites= {r['sites']}"]
+        meme += [" ".join(f"{v:.4f}" for v in col) for col in r["ppm"].T] + [""]
+    atomic_write_text(out / "motifs.meme", "\n".join(meme) + "\n", "--output")
+    by_ic = sorted(found, key=lambda r: -r["ic"])[:n_logos]
+    if by_ic:
+        import numpy as np
+
+        ppm_bits = np.stack([r["ppm"] * (2 + (r["ppm"] * np.log2(r["ppm"])).sum(axis=0)) for r in by_ic])
+        draw_logos(ppm_bits, [f"filter{r['filter']} {r['jaspar_name']}" for r in by_ic], out / "logos", n_logos)
+    console.print(f"{len(found)} of {len(rows)} filters gave a motif; best matches in {out / 'motifs.tsv'}",
+                  highlight=False)
+    for r in found[:5]:
+        console.print(f"  filter {r['filter']}: {consensus(r['ppm'])}  {r['jaspar_name']} ({r['jaspar_id']}) "
+                      f"q {r['q']:.2g}", highlight=False)
