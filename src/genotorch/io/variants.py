@@ -10,9 +10,10 @@ record type the writer takes; positions in it are 0-based (VCF POS - 1).
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import pysam
 
@@ -163,6 +164,28 @@ def make_header(contigs: dict[str, int], sample: str, extra: Sequence[str] = (),
     return h
 
 
+@contextmanager
+def indexed_vcf_output(path: str | Path, flag: str = "--output") -> Iterator[Path]:
+    """Yield a temporary plain-text VCF path to write; on success it is bgzipped, tabix-indexed and renamed to
+    ``path`` (``.vcf.gz``) with ``path.tbi``; on any error nothing is left under either name.
+
+    Raises
+    ------
+    GenotorchError
+        ``path`` cannot be written (see :func:`genotorch.io.files.prepare_output`).
+    """
+    path = prepare_output(path, flag)
+    tmp = temporary_name(path, ".vcf")
+    try:
+        yield tmp
+        gz = pysam.tabix_index(str(tmp), preset="vcf", force=True, keep_original=False)
+        os.replace(gz, path)
+        os.replace(gz + ".tbi", str(path) + ".tbi")
+    finally:
+        for p in (tmp, Path(str(tmp) + ".gz"), Path(str(tmp) + ".gz.tbi")):
+            p.unlink(missing_ok=True)
+
+
 class VcfWriter:
     """Write records to ``path`` (``.vcf.gz``) as they come, then bgzip + tabix and rename into place on a clean
     exit (a context manager); on an error nothing is left under ``path``. Records must come sorted. With ``gvcf``
@@ -171,8 +194,9 @@ class VcfWriter:
 
     def __init__(self, path: str | Path, contigs: dict[str, int], sample: str, extra_header: Sequence[str] = (),
                  gvcf: bool = False, flag: str = "--output"):
-        self.path = prepare_output(path, flag)
-        self.tmp = temporary_name(self.path, ".vcf")
+        self.path = Path(path)
+        self._output = indexed_vcf_output(path, flag)
+        self.tmp = self._output.__enter__()
         self.sample, self.gvcf = sample, gvcf
         header = make_header(contigs, sample, extra_header, gvcf)
         # a gVCF is written as text: htslib would give every variant record an INFO END (it holds a symbolic allele)
@@ -216,15 +240,7 @@ class VcfWriter:
         self.vf.close()
         if self.text:
             self.text.close()
-        try:
-            if exc_type is None:
-                gz = pysam.tabix_index(str(self.tmp), preset="vcf", force=True, keep_original=False)
-                os.replace(gz, self.path)
-                os.replace(gz + ".tbi", str(self.path) + ".tbi")
-        finally:
-            for p in (self.tmp, Path(str(self.tmp) + ".gz"), Path(str(self.tmp) + ".gz.tbi")):
-                if p.exists():
-                    p.unlink()
+        self._output.__exit__(exc_type, exc, tb)
 
 
 def write_vcf(path: str | Path, records: Iterable[CallRecord], contigs: dict[str, int], sample: str,

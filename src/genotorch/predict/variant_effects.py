@@ -30,10 +30,10 @@ import numpy as np
 import pysam
 
 from genotorch.errors import GenotorchError
-from genotorch.io.files import prepare_output, temporary_name
+from genotorch.io.files import prepare_output
 from genotorch.io.intervals import contig_alias
 from genotorch.io.reference import Reference
-from genotorch.io.variants import open_vcf
+from genotorch.io.variants import indexed_vcf_output, open_vcf
 from genotorch.predict.sequences import predict_sequences
 
 logger = logging.getLogger(__name__)
@@ -149,10 +149,9 @@ def score_variants(model, meta: dict, vcf_path: str | Path, reference: str | Pat
                     f"window {length} bp centred on the variant, both strands averaged")
     counts = {"records": len(sites), "alleles": 0, "scored": 0, **{k: 0 for k in FILTERS}}
     rows = []
-    tmp = temporary_name(out_path, ".vcf")
     vf.reset()
     i_ref = i_alt = 0
-    try:
+    with indexed_vcf_output(out_path, "--output") as tmp:
         with pysam.VariantFile(str(tmp), "w", header=header) as out:
             for rec, site in zip(vf, sites):
                 rec.translate(header)
@@ -178,14 +177,8 @@ def score_variants(model, meta: dict, vcf_path: str | Path, reference: str | Pat
                 else:
                     rows += [(rec, a, None, None) for a in rec.alts or ()]
                 out.write(rec)
-        gz = pysam.tabix_index(str(tmp), preset="vcf", force=True, keep_original=False)
         if tsv is not None:
             _write_tsv(tsv, rows, classes)
-        Path(gz).replace(out_path)
-        Path(gz + ".tbi").replace(str(out_path) + ".tbi")
-    finally:
-        for p in (tmp, Path(str(tmp) + ".gz"), Path(str(tmp) + ".gz.tbi")):
-            p.unlink(missing_ok=True)
     return counts
 
 
