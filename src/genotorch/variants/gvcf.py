@@ -81,18 +81,16 @@ def gvcf_blocks(chunk: Interval, ref_bases: str, site_counts: np.ndarray, record
     gq, pl = reference_confidence(site_counts[:, 0], site_counts[:, 1])
     called = pl[:, 0] == 0  # 0/0 is the most likely genotype
     band = quantize_gq(gq, binsize)
+    # a block starts at a free position that cannot continue the one before it: after a position that is not free
+    # or not called, where the GQ band changes, or at a position that is not called itself (a block of its own)
+    joins = np.zeros(n, dtype=bool)
+    joins[1:] = free[:-1] & free[1:] & called[:-1] & called[1:] & (band[1:] == band[:-1])
+    starts = np.flatnonzero(free & ~joins)
+    ends = np.flatnonzero(free & ~np.r_[joins[1:], False]) + 1  # past the last position of each block
     blocks: list[RefBlock] = []
-    i = 0
-    while i < n:
-        if not free[i]:
-            i += 1
-            continue
-        j = i + 1
-        if called[i]:
-            while j < n and free[j] and called[j] and band[j] == band[i]:
-                j += 1
+    for i, j in zip(starts, ends):
         k = i + int(np.argmin(gq[i:j]))
-        blocks.append(RefBlock(chunk.contig, chunk.start + i, chunk.start + j, ref_bases[i].upper(), int(gq[k]),
-                               int(site_counts[i:j, 1].min()), tuple(int(x) for x in pl[k]), bool(called[i])))
-        i = j
+        blocks.append(RefBlock(chunk.contig, chunk.start + int(i), chunk.start + int(j), ref_bases[i].upper(),
+                               int(gq[k]), int(site_counts[i:j, 1].min()), tuple(int(x) for x in pl[k]),
+                               bool(called[i])))
     return blocks
