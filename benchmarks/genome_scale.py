@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import gzip
 import json
 import math
 import os
@@ -122,7 +121,7 @@ def workflow(cache: Path, fa: Path, sim: Path, region: str, shards: int) -> dict
 
 
 def f1(ev: dict, kind: str) -> float:
-    return ev[kind]["f1"] if kind in ev else ev["metrics"][kind]["f1"]
+    return ev[kind]["f1"]
 
 
 def main(argv=None) -> int:

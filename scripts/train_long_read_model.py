@@ -80,7 +80,7 @@ def main(argv=None) -> int:
     export(last, ROOT / "src/genotorch/models/default" / f"pileup_{tech}.pt", t,
            f"{tech}: the Illumina model fine-tuned on simulated {tech} reads of HG001 haplotypes (pbsim, homopolymer "
            f"errors, minimap2, HP tags on 3 of 4 sets); no real long read trained on", "temperature scaling on the "
-           f"simulated validation examples' logits")
+           "simulated validation examples' logits")
     return 0
 
 

@@ -222,9 +222,6 @@ def attribute_cmd(
     if not str(output).endswith(".npz"):
         raise GenotorchError(f"--output {output} must end in .npz")
     net, meta = _sequence_model(model)
-    if meta["config"]["model"]["name"] == "kmer_bert":
-        raise GenotorchError(f"{model} is a k-mer BERT, which reads tokens, not one-hot bases: attribute works on "
-                             f"the one-hot CNNs (basset, small_cnn, dilated_cnn)")
     classes = [str(c) for c in meta["classes"]]
     k = len(classes) - 1 if target is None else classes.index(target) if target in classes else \
         int(target) if target.lstrip("-").isdigit() else -1
@@ -259,7 +256,7 @@ def motifs_cmd(
     from genotorch.errors import GenotorchError
     from genotorch.io.files import atomic_write_text
     from genotorch.predict.attributions import draw_logos
-    from genotorch.predict.motifs import consensus, filter_ppms, match_jaspar
+    from genotorch.predict.motifs import column_bits, consensus, filter_ppms, match_jaspar
     from genotorch.predict.sequences import read_inputs
 
     if not 0 < threshold < 1:
@@ -285,7 +282,7 @@ def motifs_cmd(
     if by_ic:
         import numpy as np
 
-        ppm_bits = np.stack([r["ppm"] * (2 + (r["ppm"] * np.log2(r["ppm"])).sum(axis=0)) for r in by_ic])
+        ppm_bits = np.stack([r["ppm"] * column_bits(r["ppm"]) for r in by_ic])
         draw_logos(ppm_bits, [f"filter{r['filter']} {r['jaspar_name']}" for r in by_ic], out / "logos", n_logos)
     console.print(f"{len(found)} of {len(rows)} filters gave a motif; best matches in {out / 'motifs.tsv'}",
                   highlight=False)

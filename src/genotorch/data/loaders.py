@@ -81,11 +81,10 @@ class EpochSampler(Sampler):
         rng = np.random.default_rng([self.seed, self.epoch])
         order = rng.permutation(self.n) if self.p is None else rng.choice(self.n, size=self.n, replace=True, p=self.p)
         draw_seeds = rng.integers(0, 2**62, size=self.n)
-        if self.world_size > 1:  # this process's slice of every global batch
-            per, rank = self.batch_size // self.world_size, _rank()
-            mine = np.concatenate([np.arange(b * self.batch_size + rank * per, b * self.batch_size + (rank + 1) * per)
-                                   for b in range(self.n // self.batch_size)] or [np.zeros(0, dtype=np.int64)])
-            order, draw_seeds = order[mine], draw_seeds[mine]
+        if self.world_size > 1:  # this process's slice of every whole global batch
+            per, rank, whole = self.batch_size // self.world_size, _rank(), self.n // self.batch_size
+            mine = np.arange(whole * self.batch_size).reshape(whole, self.batch_size)[:, rank * per:(rank + 1) * per]
+            order, draw_seeds = order[mine.ravel()], draw_seeds[mine.ravel()]
         skip, self._skip = self._skip, 0
         for k in range(skip, len(order)):
             yield int(order[k]), int(draw_seeds[k])
@@ -160,13 +159,10 @@ def train_loader(dataset: Dataset, labels: np.ndarray, batch_size: int, num_work
                              f"processes: give a multiple of {world_size}, at most the {len(dataset)} training items")
     weights = class_weights(labels, n_classes)[labels].numpy() if balance == "sampler" else None
     sampler = EpochSampler(len(dataset), seed, weights, batch_size, world_size)
-    if world_size > 1:
-        return ResumableLoader(KeyedDraws(dataset), batch_size // world_size, sampler=sampler,
-                               num_workers=num_workers, generator=torch.Generator().manual_seed(seed), drop_last=True)
     # the loader's own generator seeds worker processes, so iterating never touches torch's global generator
-    return ResumableLoader(KeyedDraws(dataset), batch_size, sampler=sampler, num_workers=num_workers,
-                      generator=torch.Generator().manual_seed(seed),
-                      drop_last=balance != "sampler" and len(dataset) > batch_size)
+    return ResumableLoader(KeyedDraws(dataset), batch_size // world_size, sampler=sampler, num_workers=num_workers,
+                           generator=torch.Generator().manual_seed(seed),
+                           drop_last=world_size > 1 or (balance != "sampler" and len(dataset) > batch_size))
 
 
 def eval_loader(dataset: Dataset | None, batch_size: int, num_workers: int) -> DataLoader | None:

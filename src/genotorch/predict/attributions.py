@@ -29,6 +29,15 @@ logger = logging.getLogger(__name__)
 METHODS = ("ism", "deep_lift_shap")
 
 
+def first_conv(model: torch.nn.Module) -> torch.nn.Conv1d:
+    """The first ``Conv1d`` reading the 4 one-hot channels. Raises GenotorchError for a model without one."""
+    for m in model.modules():
+        if isinstance(m, torch.nn.Conv1d) and m.in_channels == 4:
+            return m
+    raise GenotorchError("the model has no first-layer convolution over one-hot bases (a k-mer BERT reads tokens): "
+                         "attribute and motifs need a one-hot CNN (basset, small_cnn, dilated_cnn)")
+
+
 def centre_windows(seqs: list[str], length: int) -> list[str]:
     """Each sequence cut to its centre ``length`` bases (shorter ones unchanged)."""
     out = []
@@ -46,10 +55,11 @@ def attribute(model: torch.nn.Module, length: int, seqs: list[str], target: int,
     Raises
     ------
     GenotorchError
-        An unknown method or a target outside the model's outputs.
+        An unknown method, a model that does not read one-hot bases, or a target outside the model's outputs.
     """
     if method not in METHODS:
         raise GenotorchError(f"--method {method}: choose one of {', '.join(METHODS)}")
+    first_conv(model)  # a model of one-hot bases (not a k-mer BERT, which reads tokens)
     x = torch.as_tensor(one_hot(centre_windows(seqs, length), length), dtype=torch.float32)
     with torch.no_grad():
         n_out = model(x[:1]).shape[1]

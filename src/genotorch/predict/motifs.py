@@ -20,19 +20,9 @@ import numpy as np
 import torch
 
 from genotorch.encode.onehot import one_hot
-from genotorch.errors import GenotorchError
-from genotorch.predict.attributions import centre_windows
+from genotorch.predict.attributions import centre_windows, first_conv
 
 logger = logging.getLogger(__name__)
-
-
-def first_conv(model: torch.nn.Module) -> torch.nn.Conv1d:
-    """The first ``Conv1d`` reading the 4 one-hot channels. Raises GenotorchError for a model without one."""
-    for m in model.modules():
-        if isinstance(m, torch.nn.Conv1d) and m.in_channels == 4:
-            return m
-    raise GenotorchError("the model has no first-layer convolution over one-hot bases (a k-mer BERT?): motifs need "
-                         "a one-hot CNN (basset, small_cnn, dilated_cnn)")
 
 
 def filter_ppms(model: torch.nn.Module, length: int, seqs: list[str], threshold: float = 0.5,
@@ -63,9 +53,14 @@ def filter_ppms(model: torch.nn.Module, length: int, seqs: list[str], threshold:
             counts = sum(xp[n, :, p:p + width] for n, p in zip(n_idx, pos)) + 0.1
             ppm = counts / counts.sum(axis=0, keepdims=True)
             row["ppm"] = ppm
-            row["ic"] = float((2 + (ppm * np.log2(ppm)).sum(axis=0)).sum())
+            row["ic"] = float(column_bits(ppm).sum())
         out.append(row)
     return out
+
+
+def column_bits(ppm: np.ndarray) -> np.ndarray:
+    """Information content of each column of a DNA PPM (4, L), in bits: 2 + sum_b p log2 p; shape (L,)."""
+    return 2 + (ppm * np.log2(ppm)).sum(axis=0)
 
 
 def jaspar_ppms(collection: str = "CORE", tax_group: str = "vertebrates") -> tuple[list[str], list[str], list]:

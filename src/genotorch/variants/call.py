@@ -227,10 +227,10 @@ def check_examples_match_reference(v: dict, reference: Reference, path, sample: 
 
 
 def _write(output: str, records: list[CallRecord], reference: Reference, sample: str, model_path: str, meta: dict,
-           command: str, preset: str | None = None) -> None:
+           command: str) -> None:
     order = {c: i for i, c in enumerate(reference.lengths)}
     records.sort(key=lambda r: (order[r.contig], r.pos))
-    write_vcf(output, records, reference.lengths, sample, _header_lines(model_path, meta, command, preset))
+    write_vcf(output, records, reference.lengths, sample, _header_lines(model_path, meta, command))
 
 
 def _header_lines(model_path: str, meta: dict, command: str, preset: str | None = None,

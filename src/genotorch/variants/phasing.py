@@ -18,7 +18,7 @@ from typing import Sequence
 import pysam
 
 from genotorch.errors import GenotorchError
-from genotorch.io.intervals import Interval
+from genotorch.io.intervals import Interval, contig_alias
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +60,7 @@ def phase_reads(reference: str, reads: str, calls_vcf: str | Path, work: Path, r
     ref_plain = work / "reference.fa"
     with pysam.FastaFile(reference) as fa, open(ref_plain, "w") as out:
         for contig in dict.fromkeys(iv.contig for iv in regions):
-            name = contig if contig in fa.references else next(
-                (c for c in fa.references if c.removeprefix("chr") == contig.removeprefix("chr")), contig)
+            name = contig_alias(contig, fa.references) or contig
             seq = fa.fetch(name)
             out.write(f">{name}\n")
             for i in range(0, len(seq), 80):

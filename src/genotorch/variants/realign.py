@@ -205,14 +205,14 @@ def realign_reads(events: list[ReadEvents], fetch: FetchRef, start: int, end: in
     stats = RealignStats()
     if not config.enabled or not events:
         return events, stats
-    matrix = parasail.matrix_create("ACGT", config.match, -config.mismatch)
     events = list(events)
-    long_reads = [ev for ev in events if len(ev.read.query_sequence or "") > config.max_read_length]
-    if long_reads:  # long reads are left as they are (DeepVariant does not realign them either, and aligning
+    is_long = [len(ev.read.query_sequence or "") > config.max_read_length for ev in events]
+    if any(is_long):  # long reads are left as they are (DeepVariant does not realign them either, and aligning
         # them to a padded haplotype would cost memory and time in proportion to their length)
-        short, stats = realign_reads([ev for ev in events if len(ev.read.query_sequence or "") <=
-                                      config.max_read_length], fetch, start, end, config)
+        short, stats = realign_reads([ev for ev, lg in zip(events, is_long) if not lg], fetch, start, end, config)
+        long_reads = [ev for ev, lg in zip(events, is_long) if lg]
         return sorted(long_reads + short, key=lambda ev: ev.read.reference_start), stats
+    matrix = parasail.matrix_create("ACGT", config.match, -config.mismatch)
     windows = select_windows(events, fetch, start, end, config)
     stats.windows = len(windows)
     lo, hi = _extents(events)

@@ -324,7 +324,6 @@ def random_variants(seq: str, spacing: int, rng: np.random.Generator) -> str:
     return "".join(out)
 
 
-
 def _illumina_reads(tmp: Path, pieces, ref: Reference, cfg: "SimulationConfig", profile: str, info: dict,
                     counts: dict, log) -> list[Path]:
     """art_illumina paired reads of the haplotypes (and the contaminant, and PCR stutter, as configured): the two
@@ -351,6 +350,7 @@ def _illumina_reads(tmp: Path, pieces, ref: Reference, cfg: "SimulationConfig", 
             os.replace(tmp / f"stutter{k}.fq", tmp / f"reads{k}.fq")
         log(f"PCR stutter: {counts['stutter_reads1'] + counts['stutter_reads2']} reads changed")
     return [tmp / "reads1.fq", tmp / "reads2.fq"]
+
 
 def _art(fasta: Path, depth: float, seed: int, prefix: Path, profile: str, cfg: SimulationConfig, info: dict) -> None:
     art = ["art_illumina", "-ss", profile, "-i", str(fasta), "-p", "-l", str(cfg.read_length), "-f", f"{depth:g}",
