@@ -52,7 +52,7 @@ def remove_stale_temporaries(path: str | Path) -> int:
     return n
 
 
-def prepare_output(path: str | Path, flag: str) -> Path:
+def prepare_output(path: str | Path, flag: str, quiet: bool = False) -> Path:
     """Check that ``path`` can be written before any work: its folder is created when missing and must be
     writable, and ``path`` must not be a folder. Stale temporaries of ``path`` are removed, and replacing an
     existing file is logged (as bcftools and samtools do, it is replaced).
@@ -72,13 +72,13 @@ def prepare_output(path: str | Path, flag: str) -> Path:
     if not os.access(path.parent, os.W_OK | os.X_OK):
         raise GenotorchError(f"{flag} {path}: the folder {path.parent} is not writable: choose another {flag}")
     remove_stale_temporaries(path)
-    if path.exists():
+    if path.exists() and not quiet:  # quiet: a file this run itself rewrites (training curves)
         logger.info(f"{path} exists and will be replaced")
     return path
 
 
 @contextmanager
-def atomic_output(path: str | Path, flag: str, suffix: str = "") -> Iterator[Path]:
+def atomic_output(path: str | Path, flag: str, suffix: str = "", quiet: bool = False) -> Iterator[Path]:
     """Yield a temporary path to write; on success it is renamed to ``path``, on any error it is removed.
 
     Raises
@@ -86,7 +86,7 @@ def atomic_output(path: str | Path, flag: str, suffix: str = "") -> Iterator[Pat
     GenotorchError
         ``path`` cannot be written (see :func:`prepare_output`).
     """
-    path = prepare_output(path, flag)
+    path = prepare_output(path, flag, quiet)
     tmp = temporary_name(path, suffix)
     try:
         yield tmp
@@ -109,12 +109,12 @@ def atomic_write_json(path: str | Path, obj, flag: str) -> Path:
     return atomic_write_text(path, json.dumps(obj, indent=2) + "\n", flag)
 
 
-def atomic_savefig(fig, path: str | Path, flag: str, dpi: int = 100) -> Path:
+def atomic_savefig(fig, path: str | Path, flag: str, dpi: int = 100, quiet: bool = False) -> Path:
     """Save a matplotlib figure as PNG at ``path`` atomically, then close it."""
     import matplotlib.pyplot as plt
 
     try:
-        with atomic_output(path, flag, suffix=".png") as tmp:
+        with atomic_output(path, flag, suffix=".png", quiet=quiet) as tmp:
             fig.savefig(tmp, dpi=dpi)
     finally:
         plt.close(fig)

@@ -42,4 +42,4 @@ def plot_curves(metrics_csv: str | Path, out_png: str | Path) -> Path:
         if ax.lines:
             ax.legend()
     fig.tight_layout()
-    return atomic_savefig(fig, out_png, "curves.png")
+    return atomic_savefig(fig, out_png, "curves.png", quiet=True)

@@ -64,7 +64,9 @@ class _QuietLightning(logging.Filter):
 def quiet_lightning() -> None:
     """Silence Lightning's noise (see :class:`_QuietLightning`) and two warnings about its own internals or a
     validation loop genotorch skips on purpose; real warnings still show."""
-    for name in ("lightning.pytorch", "lightning.pytorch.utilities.rank_zero", "lightning.fabric"):
+    # a logger's filters do not see records propagated from its children: name the emitting loggers too
+    for name in ("lightning.pytorch", "lightning.pytorch.utilities.rank_zero", "lightning.fabric",
+                 "lightning.pytorch.trainer.connectors.checkpoint_connector"):
         lg = logging.getLogger(name)
         if not any(isinstance(f, _QuietLightning) for f in lg.filters):
             lg.addFilter(_QuietLightning())
@@ -111,13 +113,14 @@ def _check_resumable(ckpt: dict, meta: dict, path: str) -> None:
                              f"with --init-from {path}")
 
 
-def _prepare_output_dir(out: Path, cfg: TrainConfig, resume: bool, overwrite: bool) -> None:
-    """Create ``out`` or check that it may be written.
+def _check_output_dir(out: Path, cfg: TrainConfig, resume: bool, overwrite: bool) -> None:
+    """Check that ``out`` may take this run, and with ``overwrite`` remove the previous run's outputs (before the
+    data are read: the image task writes its new split.csv there). Creates nothing.
 
     Raises
     ------
     GenotorchError
-        ``out`` holds a run of another config (and neither resume nor overwrite), or cannot be created.
+        ``out`` is a file, or holds a run of another config (and neither resume nor overwrite).
     """
     old_cfg = out / "config.yaml"
     if out.exists() and not out.is_dir():
@@ -134,6 +137,10 @@ def _prepare_output_dir(out: Path, cfg: TrainConfig, resume: bool, overwrite: bo
                                  f"--output-dir")
         elif old_cfg.exists():
             logger.info(f"output_dir {out} holds a run of the same config: its outputs are replaced")
+
+
+def _make_output_dir(out: Path) -> None:
+    """Create ``out`` and check it is writable. Raises GenotorchError naming it."""
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / f".write-test-{id(out)}"
@@ -202,7 +209,8 @@ def _checked_fit(cfg: TrainConfig, out: Path, resume: str | None, resume_ckpt: d
                  progress_bar: bool, overwrite: bool, log_every_s: float | None = None) -> TrainResult:
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     d = cfg.data
-    dm = build_datamodule(cfg.task, d, cfg.seed, out)
+    _check_output_dir(out, cfg, bool(resume), overwrite)  # before the data: --overwrite must not remove the split
+    dm = build_datamodule(cfg.task, d, cfg.seed, out)     # file the data module has just written
     dm.world_size = cfg.trainer.devices
     classes = dm.classes
     train_dl = dm.train_dataloader()
@@ -221,7 +229,7 @@ def _checked_fit(cfg: TrainConfig, out: Path, resume: str | None, resume_ckpt: d
         loaded, skipped = load_matching_weights(module.model, init_from, meta)
         logger.info(f"[init-from] {init_from}: loaded {len(loaded)} tensors, kept {len(skipped)} fresh: {skipped[:6]}")
     carried = _old_metrics(out, int(resume_ckpt.get("global_step", 0))) if resume_ckpt else ([], [])
-    _prepare_output_dir(out, cfg, bool(resume), overwrite)
+    _make_output_dir(out)
     if cfg.task == "sequence":
         atomic_write_json(out / "leakage.json", dm.report, "leakage.json")
     atomic_write_text(out / "config.yaml", yaml.safe_dump(cfg.to_dict(), sort_keys=False), "config.yaml")
