@@ -74,6 +74,10 @@ class ImageDataConfig(DataConfig):
     split_file: str = ""  # default: output_dir/split.csv (re-used when present)
     duplicates: str = "drop_conflicting"  # drop_conflicting | keep
     near_duplicate_bits: int = 0  # dHash Hamming distance for "near-identical"; 2 chains 760 charts into one group
+    representation: str = "pixels"  # pixels (the picture) | profile (the curve of an overlap chart, read back)
+    profile_length: int = 256  # bins of a chart profile (representation: profile)
+    depth_augment: float = 0.0  # profile: redraw each training curve at a random depth scale in [this, 1] (0: off)
+    stretch_augment: float = 0.0  # profile: cut up to this fraction off each end and stretch back (0: off)
 
 
 DATA_CONFIGS: dict[str, type] = {"pileup": PileupDataConfig, "sequence": SequenceDataConfig, "image": ImageDataConfig}
@@ -140,6 +144,7 @@ _CHOICES = {
     ("trainer", "strategy"): ("auto", "ddp", "ddp_spawn"),
     ("", "task"): ("pileup", "image", "sequence"),
     ("data", "duplicates"): ("drop_conflicting", "keep"),
+    ("data", "representation"): ("pixels", "profile"),
 }
 
 
@@ -150,6 +155,9 @@ _RANGES = {
     ("data", "sequence_length"): (0, None),
     ("data", "shift_augment"): (0, None),
     ("data", "val_fraction"): (0, 0.9),
+    ("data", "profile_length"): (8, None),
+    ("data", "depth_augment"): (0, 1),
+    ("data", "stretch_augment"): (0, 0.4),
     ("data", "test_fraction"): (0, 0.9),
     ("data", "kfold"): (0, None),
     ("data", "fold"): (0, None),

@@ -16,7 +16,10 @@ from genotorch.io.files import atomic_write_json
 def predict_cmd(
     inputs: Path = typer.Argument(..., help="Image model: an image or a folder of images (loose or in class "
                                   "sub-folders). Sequence model: FASTA, or CSV/TSV with a sequence column."),
-    model: Path = typer.Option(..., "--model", help="Checkpoint of an image or sequence classifier (`genotorch train`)."),
+    model: Optional[Path] = typer.Option(None, "--model", help="Checkpoint of an image or sequence classifier "
+                                         "(`genotorch train`). Default for images: the shipped overlap-chart "
+                                         "classifier (chimeric / non_chimeric; its card: "
+                                         "src/genotorch/models/default/MODEL_CARD_charts.md)."),
     output: Path = typer.Option(..., "--output", "-o", help="Images: CSV path, predicted, p_<class>... (, true). "
                                 "Sequences: TSV id, predicted, p_<class>... (, true)."),
     batch_size: int = typer.Option(64, help="Images or windows per batch."),
@@ -26,12 +29,22 @@ def predict_cmd(
 
     When the images sit in sub-folders named after the model's classes (or the folders its config merged into
     them), a `true` column is added and accuracy, MCC, per-class precision/recall and the confusion matrix are
-    printed and saved beside the CSV (.metrics.json, .confusion.png)."""
-    from genotorch.io.images import scan_loose
+    printed and saved beside the CSV (.metrics.json, .confusion.png). Without --model, images are classified by
+    the shipped overlap-chart classifier (it reads the chart's curve back, so any depth, read length or line style
+    of a pile-o-gram drawn as one dark line on white will do)."""
+    from genotorch.io.images import IMAGE_SUFFIXES, scan_loose
     from genotorch.errors import GenotorchError
     from genotorch.models.checkpoint import load_classifier
     from genotorch.predict.images import plot_confusion, predict_paths, write_predictions
 
+    if model is None:
+        from genotorch.models.default.shipped import default_model_path
+
+        if inputs.is_file() and inputs.suffix.lower() not in IMAGE_SUFFIXES:
+            raise GenotorchError(f"{inputs} is not an image: genotorch ships no sequence model, so give --model "
+                                 "(a checkpoint from `genotorch train`)")
+        model = default_model_path("chart_classifier.pt")
+        console.print(f"model: the shipped overlap-chart classifier ({model.name})")
     net, meta = load_classifier(model)
     if meta["example_info"].get("kind") == "sequence":
         from genotorch.cli.sequences import predict_sequences_to

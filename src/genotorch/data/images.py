@@ -95,21 +95,29 @@ class Prepared:
     """Decoded images of a folder and what the split and the audit need."""
 
     items: list[ImageItem]
-    images: np.ndarray          # (N, C, H, W) uint8
+    images: np.ndarray          # (N, C, H, W) uint8, or (N, 2, L) float32 chart profiles
     hashes: list[str]
     dhashes: list[int]
     groups: np.ndarray          # group id per image (identical / near-identical together)
 
 
 def prepare(items: Sequence[ImageItem], image_size, grayscale: bool, crop, near_bits: int = 0,
-            progress=None) -> Prepared:
+            progress=None, representation: str = "pixels", profile_length: int = 256) -> Prepared:
     """Decode every image once (size, grey/RGB, crop) and hash it: the arrays, byte hashes and dHash groups of
-    :class:`Prepared`."""
+    :class:`Prepared`. With ``representation="profile"`` the arrays are chart profiles ``float32 (N, 2,
+    profile_length)`` (:func:`genotorch.encode.chart_profile.chart_profile`, read at the native size, after the
+    crop) instead of pixels."""
+    from genotorch.encode.chart_profile import chart_profile
+
     imgs, hashes, dh = [], [], []
     for k, it in enumerate(items):
         data = Path(it.path).read_bytes()  # read once: hashed and decoded
-        img = decode_image(data, image_size, grayscale, crop, name=it.path)
-        imgs.append(img)
+        if representation == "profile":
+            img = decode_image(data, None, True, crop, name=it.path)
+            imgs.append(chart_profile(img, profile_length, name=it.path))
+        else:
+            img = decode_image(data, image_size, grayscale, crop, name=it.path)
+            imgs.append(img)
         hashes.append(hashlib.sha1(data).hexdigest())
         dh.append(difference_hash(img))
         if progress:
@@ -258,6 +266,53 @@ class ImageTensorDataset(Dataset):
         return x, int(self.labels[i])
 
 
+class ProfileDataset(Dataset):
+    """In-memory ``(float32 (2, L) chart profile, class index)`` items (``inputs``, ``labels``), with the training
+    augmentations that model what differs between chart datasets (each drawn from the ``generator`` of
+    :meth:`draw`, so a resumed run redraws them exactly):
+
+    * ``depth_augment = a`` (0 < a <= 1): the curve redrawn at a random depth scale ``s`` in ``[a, 1]``
+      (log-uniform): heights times ``s``, rounded to whole pixels, so a deep chart also shows the pixel steps and
+      the near-zero dips of a shallow one (the model divides by the curve's own median, so the scale itself is
+      invisible to it; the rounding is not);
+    * ``stretch_augment = f``: up to ``f`` of the profile cut off each end (at random) and the rest stretched back
+      to ``L`` bins (linear interpolation): other read lengths and x extents;
+    * ``hflip``: the profile reversed with probability 0.5 (a read read from its other end).
+    """
+
+    def __init__(self, profiles: np.ndarray, labels: np.ndarray, hflip: bool = False, depth_augment: float = 0.0,
+                 stretch_augment: float = 0.0):
+        self.inputs = torch.from_numpy(np.ascontiguousarray(profiles, dtype=np.float32))
+        self.labels = np.asarray(labels, dtype=np.int64)
+        self.hflip, self.depth_augment, self.stretch_augment = hflip, float(depth_augment), float(stretch_augment)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int):
+        return self.draw(i)
+
+    def draw(self, i: int, generator: torch.Generator | None = None):
+        """Item ``i``, augmented as the class docstring says, from draws of ``generator`` (torch's global one when
+        None)."""
+        x = self.inputs[i]
+        if self.depth_augment > 0:
+            lo = float(np.log(self.depth_augment))
+            s = float(torch.exp(lo * torch.rand((), generator=generator)))  # log-uniform in [a, 1]
+            x = torch.round(x * s)
+        if self.stretch_augment > 0:
+            n = x.shape[1]
+            cut = (torch.rand(2, generator=generator) * self.stretch_augment * n).tolist()
+            src = torch.linspace(cut[0], n - 1 - cut[1], n)
+            lo_i = src.floor().long().clamp(0, n - 1)
+            hi_i = (lo_i + 1).clamp(max=n - 1)
+            w = (src - lo_i.float())[None]
+            x = x[:, lo_i] * (1 - w) + x[:, hi_i] * w
+        if self.hflip and torch.rand((), generator=generator) < 0.5:
+            x = torch.flip(x, dims=(1,))
+        return x, int(self.labels[i])
+
+
 def class_names(items: Iterable[ImageItem], class_map: Mapping[str, Sequence[str]] | None) -> list[str]:
     """The class names: the config's merged classes in their order, else the sorted sub-folder names."""
     return list(class_map) if class_map else sorted({it.label for it in items})
@@ -279,9 +334,15 @@ class ImageDataModule(TaskDataModule):
         self.classes = class_names(items, class_map or None)
         size = tuple(int(v) for v in data.image_size)
         crop = tuple(int(v) for v in data.crop) if data.crop else None
-        log(f"decoding {len(items)} images from {data.root} ({'grey' if data.grayscale else 'RGB'}, "
-            f"{size[0]}x{size[1]}{f', top-left crop {crop[0]}x{crop[1]}' if crop else ''})")
-        prep = prepare(items, size, data.grayscale, crop, data.near_duplicate_bits)
+        profile = data.representation == "profile"
+        if profile:
+            log(f"reading the curves of {len(items)} charts from {data.root} as profiles of {data.profile_length} "
+                f"bins{f' (top-left crop {crop[0]}x{crop[1]})' if crop else ''}")
+        else:
+            log(f"decoding {len(items)} images from {data.root} ({'grey' if data.grayscale else 'RGB'}, "
+                f"{size[0]}x{size[1]}{f', top-left crop {crop[0]}x{crop[1]}' if crop else ''})")
+        prep = prepare(items, size, data.grayscale, crop, data.near_duplicate_bits,
+                       representation=data.representation, profile_length=data.profile_length)
         split_file = Path(data.split_file) if data.split_file else Path(output_dir) / "split.csv"
         if split_file.exists():
             split, folds = load_split(split_file, items)
@@ -299,16 +360,30 @@ class ImageDataModule(TaskDataModule):
         y = np.array([self.classes.index(it.label) for it in items])
         s = np.array(split)
 
-        def subset(name, hflip=False):
+        def subset(name, train=False):
             ix = np.nonzero(s == name)[0]
-            return ImageTensorDataset(prep.images[ix], y[ix], hflip) if len(ix) else None
+            if not len(ix):
+                return None
+            if profile:
+                return ProfileDataset(prep.images[ix], y[ix], data.hflip and train,
+                                      data.depth_augment if train else 0.0, data.stretch_augment if train else 0.0)
+            return ImageTensorDataset(prep.images[ix], y[ix], data.hflip and train)
 
-        self.train_set, self.val_set, self.test_set = subset("train", data.hflip), subset("val"), subset("test")
+        self.train_set, self.val_set, self.test_set = subset("train", True), subset("val"), subset("test")
         self.test_ids = [items[i].path for i in np.nonzero(s == "test")[0]]
         if self.train_set is None or len(set(self.train_set.labels.tolist())) < 2:
             raise GenotorchError(f"{data.root}: the training split needs images of at least two classes")
         self.train_labels = self.train_set.labels
         c = prep.images.shape[1]
+        if profile:
+            from genotorch.encode.chart_profile import CHANNELS
+
+            self.info = {"kind": "image", "shape": list(prep.images.shape[1:]), "channels": list(CHANNELS),
+                         "encodings": {"profile": "float32 pixels above the chart's baseline: top and bottom of the "
+                                                  "curve per bin (genotorch.encode.chart_profile)"},
+                         "config": {"representation": "profile", "profile_length": int(data.profile_length),
+                                    "crop": list(crop) if crop else None}}
+            return
         self.info = {"kind": "image", "shape": list(prep.images.shape[1:]),
                      "channels": ["grey"] if c == 1 else ["red", "green", "blue"],
                      "encodings": {"pixel": "uint8 0-255; RGBA composited on white"},

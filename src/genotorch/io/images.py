@@ -87,7 +87,7 @@ def load_image(path: str | Path, image_size: Sequence[int] = (224, 224), graysca
     return decode_image(Path(path).read_bytes(), image_size, grayscale, crop, name=str(path))
 
 
-def decode_image(data: bytes, image_size: Sequence[int] = (224, 224), grayscale: bool = True,
+def decode_image(data: bytes, image_size: Sequence[int] | None = (224, 224), grayscale: bool = True,
                  crop: Sequence[int] | None = None, name: str = "image") -> np.ndarray:
     """:func:`load_image` on the bytes of a file already read (``name`` for the error message)."""
     import io
@@ -112,7 +112,8 @@ def decode_image(data: bytes, image_size: Sequence[int] = (224, 224), grayscale:
         canvas = Image.new(im.mode, (cw, ch), 255 if im.mode == "L" else (255, 255, 255))
         canvas.paste(im.crop((0, 0, min(cw, im.width), min(ch, im.height))), (0, 0))
         im = canvas
-    H, W = int(image_size[0]), int(image_size[1])
-    im = im.resize((W, H), Image.BILINEAR)
+    if image_size:  # None: the native size (chart profiles are read at full resolution)
+        H, W = int(image_size[0]), int(image_size[1])
+        im = im.resize((W, H), Image.BILINEAR)
     arr = np.asarray(im, dtype=np.uint8)
     return arr[None] if arr.ndim == 2 else np.ascontiguousarray(arr.transpose(2, 0, 1))

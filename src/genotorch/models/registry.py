@@ -17,6 +17,7 @@ MODELS: dict[str, tuple[str, str]] = {
     "alexnet_like": ("genotorch.models.image_cnn", "AlexNetLike"),
     "resnet18": ("genotorch.models.image_cnn", "resnet18"),
     "resnet34": ("genotorch.models.image_cnn", "resnet34"),
+    "chart_profile_cnn": ("genotorch.models.profile_cnn", "ChartProfileCNN"),
     "basset": ("genotorch.models.seq_cnn", "Basset"),
     "small_cnn": ("genotorch.models.seq_cnn", "SmallCNN"),
     "dilated_cnn": ("genotorch.models.seq_cnn", "DilatedCNN"),

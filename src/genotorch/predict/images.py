@@ -35,11 +35,26 @@ def predict_array(model: torch.nn.Module, images: np.ndarray | torch.Tensor, bat
 def predict_paths(model: torch.nn.Module, meta: dict, paths: Sequence[str], batch_size: int = 64,
                   progress=None) -> np.ndarray:
     """Class probabilities ``(N, n_classes)`` float64 of image files, decoded as the model was trained (size,
-    grey/RGB, crop)."""
+    grey/RGB, crop; or the chart's curve read back as a profile, for a model trained with ``representation:
+    profile``).
+
+    Raises
+    ------
+    GenotorchError
+        An unreadable image, or (profile models) a picture without a curve, named.
+    """
     c = meta["example_info"]["config"]
+    if c.get("representation") == "profile":
+        from genotorch.encode.chart_profile import chart_profile
+
+        def decode(p):
+            return chart_profile(load_image(p, None, True, c["crop"]), c["profile_length"], name=p)
+    else:
+        def decode(p):
+            return load_image(p, c["image_size"], c["grayscale"], c["crop"])
     probs = []
     for i in range(0, len(paths), batch_size):
-        batch = np.stack([load_image(p, c["image_size"], c["grayscale"], c["crop"]) for p in paths[i:i + batch_size]])
+        batch = np.stack([decode(p) for p in paths[i:i + batch_size]])
         probs.append(predict_array(model, batch, batch_size))
         if progress:
             progress(min(i + batch_size, len(paths)), len(paths))
