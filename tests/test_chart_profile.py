@@ -96,6 +96,9 @@ def test_profile_model_is_blind_to_depth_and_augmentations_are_seeded():
     plain = ProfileDataset(x.numpy(), np.array([1]), depth_augment=0.5)
     c, _ = plain.draw(0, torch.Generator().manual_seed(1))
     assert torch.equal(c, torch.round(c)) and float(c.max()) <= float(x.max())  # redrawn in whole pixels, shallower
+    thick = ProfileDataset(np.array([[[10.0, 20.0], [1.0, 18.0]]], dtype=np.float32), np.array([0]), line_augment=2)
+    seen = {tuple(thick.draw(0, torch.Generator().manual_seed(s))[0].flatten().tolist()) for s in range(40)}
+    assert seen == {(10.0, 20.0, 1.0, 18.0), (11.0, 21.0, 0.0, 17.0), (12.0, 22.0, 0.0, 16.0)}  # bottom stops at 0
 
 
 @needs_charts

@@ -78,6 +78,7 @@ class ImageDataConfig(DataConfig):
     profile_length: int = 256  # bins of a chart profile (representation: profile)
     depth_augment: float = 0.0  # profile: redraw each training curve at a random depth scale in [this, 1] (0: off)
     stretch_augment: float = 0.0  # profile: cut up to this fraction off each end and stretch back (0: off)
+    line_augment: int = 0  # profile: thicken the line by 0..this many pixels at random (0: off)
 
 
 DATA_CONFIGS: dict[str, type] = {"pileup": PileupDataConfig, "sequence": SequenceDataConfig, "image": ImageDataConfig}
@@ -158,6 +159,7 @@ _RANGES = {
     ("data", "profile_length"): (8, None),
     ("data", "depth_augment"): (0, 1),
     ("data", "stretch_augment"): (0, 0.4),
+    ("data", "line_augment"): (0, 20),
     ("data", "test_fraction"): (0, 0.9),
     ("data", "kfold"): (0, None),
     ("data", "fold"): (0, None),

@@ -277,14 +277,17 @@ class ProfileDataset(Dataset):
       invisible to it; the rounding is not);
     * ``stretch_augment = f``: up to ``f`` of the profile cut off each end (at random) and the rest stretched back
       to ``L`` bins (linear interpolation): other read lengths and x extents;
+    * ``line_augment = k``: the line drawn thicker: the top raised and the bottom lowered (not below 0) by the same
+      random whole number of pixels in ``[0, k]`` (other line widths and anti-aliasing);
     * ``hflip``: the profile reversed with probability 0.5 (a read read from its other end).
     """
 
     def __init__(self, profiles: np.ndarray, labels: np.ndarray, hflip: bool = False, depth_augment: float = 0.0,
-                 stretch_augment: float = 0.0):
+                 stretch_augment: float = 0.0, line_augment: int = 0):
         self.inputs = torch.from_numpy(np.ascontiguousarray(profiles, dtype=np.float32))
         self.labels = np.asarray(labels, dtype=np.int64)
         self.hflip, self.depth_augment, self.stretch_augment = hflip, float(depth_augment), float(stretch_augment)
+        self.line_augment = int(line_augment)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -300,6 +303,9 @@ class ProfileDataset(Dataset):
             lo = float(np.log(self.depth_augment))
             s = float(torch.exp(lo * torch.rand((), generator=generator)))  # log-uniform in [a, 1]
             x = torch.round(x * s)
+        if self.line_augment > 0:
+            k = float(torch.randint(0, self.line_augment + 1, (), generator=generator))
+            x = torch.stack([x[0] + k, (x[1] - k).clamp(min=0)])
         if self.stretch_augment > 0:
             n = x.shape[1]
             cut = (torch.rand(2, generator=generator) * self.stretch_augment * n).tolist()
@@ -366,7 +372,8 @@ class ImageDataModule(TaskDataModule):
                 return None
             if profile:
                 return ProfileDataset(prep.images[ix], y[ix], data.hflip and train,
-                                      data.depth_augment if train else 0.0, data.stretch_augment if train else 0.0)
+                                      data.depth_augment if train else 0.0, data.stretch_augment if train else 0.0,
+                                      data.line_augment if train else 0)
             return ImageTensorDataset(prep.images[ix], y[ix], data.hflip and train)
 
         self.train_set, self.val_set, self.test_set = subset("train", True), subset("val"), subset("test")
