@@ -78,9 +78,7 @@ def main() -> int:
         # the curve at its native resolution: 1 bin per drawn column
         curves = []
         for r in rows:
-            g = load_image(r["path"], None, True)
-            cols = np.nonzero((g[0] < 200).any(axis=0))[0]
-            curves.append(chart_profile(g, int(cols[-1] - cols[0] + 1), name=r["path"]))
+            curves.append(chart_profile(load_image(r["path"], None, True), None, name=r["path"]))
         styles = dict(STYLES)
         styles["redrawn through the tops only (few points per column)"] = dict(STYLES[next(iter(STYLES))],
                                                                                spread=False)

@@ -45,17 +45,16 @@ def chart_keys(paths: list[str]) -> dict[str, np.ndarray]:
 
     depth, width, ids = [], [], []
     for p in paths:
-        g = load_image(p, None, True)[0]
-        cols = np.nonzero((g < 200).any(axis=0))[0]
+        g = load_image(p, None, True)
         top = chart_profile(g, 256, name=p)[0]
         depth.append(float(np.median(top[top > 0])) if (top > 0).any() else 0.0)
-        width.append(float(cols[-1] - cols[0] + 1))
+        width.append(float(chart_profile(g, None, name=p).shape[1]))  # one bin per drawn column
         stem = Path(p).stem
         ids.append(float(stem) if stem.isdigit() else float(abs(hash(stem)) % 10**6))
     return {"depth": np.array(depth), "length": np.array(width), "id": np.array(ids)}
 
 
-def run(cfg_overrides: dict, quiet: bool = True):
+def run(cfg_overrides: dict):
     from genotorch.config import load_train_config
     from genotorch.train.run import train
 

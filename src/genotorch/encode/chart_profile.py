@@ -32,13 +32,14 @@ from genotorch.errors import GenotorchError
 CHANNELS = ["top", "bottom"]
 
 
-def chart_profile(grey: np.ndarray, length: int = 256, ink_threshold: int = 200, name: str = "chart") -> np.ndarray:
+def chart_profile(grey: np.ndarray, length: int | None = 256, ink_threshold: int = 200,
+                  name: str = "chart") -> np.ndarray:
     """The coverage curve of a chart picture.
 
     Parameters
     ----------
     grey: ``uint8 (H, W)`` or ``(1, H, W)`` grey image at its native size (white background).
-    length: bins of the output profile.
+    length: bins of the output profile (None: one bin per drawn column, the curve at its native resolution).
     ink_threshold: grey levels below it are ink.
     name: the file, for the error message.
 
@@ -51,7 +52,7 @@ def chart_profile(grey: np.ndarray, length: int = 256, ink_threshold: int = 200,
     GenotorchError
         No pixel darker than ``ink_threshold`` (a blank picture), or ``length`` < 8.
     """
-    if length < 8:
+    if length is not None and length < 8:
         raise GenotorchError(f"data.profile_length = {length}: give at least 8 bins")
     g = grey[0] if grey.ndim == 3 else grey
     ink = g < ink_threshold
@@ -71,6 +72,7 @@ def chart_profile(grey: np.ndarray, length: int = 256, ink_threshold: int = 200,
     bot_h = np.interp(x, x[has], (base - bottom[has]).astype(np.float64))
     # bins [starts[i], starts[i+1]): whole columns each; a curve narrower than `length` repeats columns
     n = len(x)
+    length = n if length is None else length
     starts = np.floor(np.arange(length) * n / length).astype(int)
     if n >= length:
         top_bins, bot_bins = np.maximum.reduceat(top_h, starts), np.minimum.reduceat(bot_h, starts)
