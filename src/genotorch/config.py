@@ -50,6 +50,9 @@ class SequenceDataConfig(DataConfig):
     sequence_length: int = 0  # 0: the longest training sequence
     rc_augment: bool = False
     shift_augment: int = 0
+    # predictions average the sequence and its reverse complement: the test report, the decision threshold
+    # (trainer.decision_threshold: val_mcc) and, by default, predict / evaluate-sequences with this model
+    rc_average: bool = False
     labels: str = ""  # FASTA inputs: a CSV/TSV of id,label
     reference: str = ""  # BED inputs: the reference FASTA the intervals are cut from (label = BED column 4)
     classes: tuple[str, ...] = ()  # the labels, in order (default: the training table's, sorted)
@@ -119,6 +122,9 @@ class TrainerConfig:
     strategy: str = "auto"  # auto = ddp when devices > 1 (gloo on the CPU, nccl on GPUs)
     precision: str = "auto"  # auto = bf16/16 mixed on CUDA, 32 on CPU
     gradient_clip_val: float = 0.0
+    # binary single-label tasks: "argmax" (p >= 0.5), or "val_mcc" = the probability cut that maximises the
+    # validation split's MCC, chosen after training and stored in the checkpoint (predict and reports use it)
+    decision_threshold: str = "argmax"
 
 
 @dataclass(frozen=True)
@@ -142,6 +148,7 @@ _CHOICES = {
     ("optimizer", "name"): ("adam", "adamw", "sgd", "rmsprop"),
     ("optimizer", "scheduler"): ("none", "cosine"),
     ("trainer", "monitor_mode"): ("min", "max"),
+    ("trainer", "decision_threshold"): ("argmax", "val_mcc"),
     ("trainer", "strategy"): ("auto", "ddp", "ddp_spawn"),
     ("", "task"): ("pileup", "image", "sequence"),
     ("data", "duplicates"): ("drop_conflicting", "keep"),

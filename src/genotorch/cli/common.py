@@ -111,12 +111,13 @@ def chunk_progress(description: str, unit: str):
         yield update
 
 
-def print_scores(true: list[str], probs, classes: list[str], title: str) -> dict:
-    """Metrics of predictions whose true class names are known; printed and returned."""
+def print_scores(true: list[str], probs, classes: list[str], title: str, threshold: float | None = None) -> dict:
+    """Metrics of predictions whose true class names are known (a binary model's stored decision ``threshold``
+    applied); printed and returned."""
     import numpy as np
 
     from genotorch.predict.images import classification_metrics, format_metrics
 
-    m = classification_metrics(np.array([classes.index(t) for t in true]), probs, classes)
+    m = classification_metrics(np.array([classes.index(t) for t in true]), probs, classes, threshold)
     console.print(format_metrics(m, title), highlight=False)
     return m

@@ -23,7 +23,7 @@ def predict_cmd(
     output: Path = typer.Option(..., "--output", "-o", help="Images: CSV path, predicted, p_<class>... (, true). "
                                 "Sequences: TSV id, predicted, p_<class>... (, true)."),
     batch_size: int = typer.Option(64, help="Images or windows per batch."),
-    rc_average: bool = typer.Option(False, "--rc-average/--no-rc-average", help="Sequences: average with the reverse complement."),
+    rc_average: Optional[bool] = typer.Option(None, "--rc-average/--no-rc-average", help="Sequences: average with the reverse complement's probabilities (default: as the model was trained to be used, its data.rc_average)."),
 ):
     """Class probabilities for every image, decoded as in training (size, grey/RGB, top-left crop).
 
@@ -62,10 +62,13 @@ def predict_cmd(
     true = [folder_map.get(Path(p).parent.name) for p in paths]
     probs = predict_paths(net, meta, paths, batch_size)
     known = all(t is not None for t in true)
-    write_predictions(output, paths, probs, classes, true if known else None)
+    from genotorch.predict.metrics import decision_threshold
+
+    threshold = decision_threshold(meta)
+    write_predictions(output, paths, probs, classes, true if known else None, threshold=threshold)
     console.print(f"wrote {len(paths)} predictions to {output}")
     if known:
-        m = print_scores(true, probs, classes, f"{inputs} (true class from the sub-folder names)")
+        m = print_scores(true, probs, classes, f"{inputs} (true class from the sub-folder names)", threshold)
         atomic_write_json(str(output) + ".metrics.json", m, "--output")
         plot_confusion(m, str(output) + ".confusion.png")
 

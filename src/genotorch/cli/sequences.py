@@ -47,15 +47,19 @@ def peaks_to_hdf5_cmd(
     console.print(f"wrote {output}, {output}.activity.tsv and {report_path}")
 
 
-def predict_sequences_to(net, meta, inputs: Path, output: Path, rc_average: bool,
+def predict_sequences_to(net, meta, inputs: Path, output: Path, rc_average: bool | None,
                          require_labels: bool = False) -> None:
     """Probabilities of every sequence of ``inputs`` to ``output``; with labels, metrics and curves beside it.
-    ``require_labels``: an input without a label column is an error (evaluation), raised before any prediction."""
+    ``require_labels``: an input without a label column is an error (evaluation), raised before any prediction.
+    ``rc_average`` None: the model's own ``data.rc_average``."""
     import numpy as np
 
     from genotorch.errors import GenotorchError
-    from genotorch.predict.images import write_multilabel_predictions, write_predictions
+    from genotorch.predict.images import model_rc_average, write_multilabel_predictions, write_predictions
     from genotorch.predict.sequences import predict_sequences, read_inputs
+
+    if rc_average is None:
+        rc_average = model_rc_average(meta)
 
     ids, seqs, labels = read_inputs(inputs)
     if require_labels and labels is None:
@@ -76,10 +80,14 @@ def predict_sequences_to(net, meta, inputs: Path, output: Path, rc_average: bool
     if labels is not None and not known:
         bad = next(lab for lab in labels if lab not in classes)
         raise GenotorchError(f"{inputs}: label {bad!r} is not one of the model's classes {classes}")
-    write_predictions(output, ids, probs, classes, labels if known else None, delimiter="\t", id_name="id")
+    from genotorch.predict.metrics import decision_threshold
+
+    threshold = decision_threshold(meta)
+    write_predictions(output, ids, probs, classes, labels if known else None, delimiter="\t", id_name="id",
+                      threshold=threshold)
     console.print(f"wrote {len(ids)} predictions to {output}")
     if known:
-        m = print_scores(labels, probs, classes, f"{inputs} (true class from its label column)")
+        m = print_scores(labels, probs, classes, f"{inputs} (true class from its label column)", threshold)
         _report(m, np.array([classes.index(t) for t in labels]), probs, classes, output)
 
 
@@ -132,7 +140,7 @@ def evaluate_sequences_cmd(
     model: Path = typer.Option(..., "--model", help="Checkpoint of a sequence model (`genotorch train`)."),
     out_dir: Path = typer.Option(..., "--output", "-o", help="Folder for predictions.tsv, predictions.tsv.metrics.json "
                                  "and predictions.tsv.roc_pr.png."),
-    rc_average: bool = typer.Option(False, "--rc-average/--no-rc-average", help="Average with the reverse complement's probabilities."),
+    rc_average: Optional[bool] = typer.Option(None, "--rc-average/--no-rc-average", help="Average with the reverse complement's probabilities (default: as the model was trained to be used, its data.rc_average)."),
 ):
     """Score a sequence model on a labelled table: accuracy, F1, MCC, AUROC, AUPRC (per class, or per task for a
     multi-label model), ROC and precision-recall curves as PNG, and the per-sequence probabilities."""

@@ -207,6 +207,7 @@ class SequenceDataModule(TaskDataModule):
         self.train_labels = self.train_set.labels
         self.test_ids = [f"test:{i}" for i in range(len(self.sets["test"][0]))]
         self.test_sequences = list(self.sets["test"][0])
+        self.val_sequences = list(self.sets["val"][0])
         self.info = {"kind": "sequence", "shape": [4, length], "channels": ["A", "C", "G", "T"],
                      "multilabel": self.multilabel,
                      "encodings": {"one_hot": "A,C,G,T channels; N and other IUPAC codes all-zero; right-padded"},

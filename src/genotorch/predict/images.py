@@ -61,9 +61,12 @@ def predict_paths(model: torch.nn.Module, meta: dict, paths: Sequence[str], batc
     return np.concatenate(probs)
 
 
-def classification_metrics(y_true: np.ndarray, probs: np.ndarray, classes: Sequence[str]) -> dict:
+def classification_metrics(y_true: np.ndarray, probs: np.ndarray, classes: Sequence[str],
+                           threshold: float | None = None) -> dict:
     """Accuracy, MCC, per-class precision/recall/F1, AUROC/AUPRC and the confusion matrix of probabilities ``(N,
-    K)`` against class indices ``y`` (binary: the second class is the positive one)."""
+    K)`` against class indices ``y`` (binary: the second class is the positive one). Classes are called by argmax,
+    or for a binary model with ``threshold`` where the positive class's probability is >= it
+    (:func:`genotorch.predict.metrics.predicted_classes`); the threshold is recorded in the result."""
     from sklearn.metrics import (accuracy_score, average_precision_score, confusion_matrix, matthews_corrcoef,
                                  precision_recall_fscore_support, roc_auc_score)
 
@@ -71,7 +74,9 @@ def classification_metrics(y_true: np.ndarray, probs: np.ndarray, classes: Seque
 
     from sklearn.exceptions import UndefinedMetricWarning
 
-    y_pred = probs.argmax(1)
+    from genotorch.predict.metrics import predicted_classes
+
+    y_pred = predicted_classes(probs, threshold)
     k = len(classes)
     p, r, f, n = precision_recall_fscore_support(y_true, y_pred, labels=list(range(k)), zero_division=0)
     try:
@@ -94,6 +99,7 @@ def classification_metrics(y_true: np.ndarray, probs: np.ndarray, classes: Seque
                       for i, c in enumerate(classes)},
         "confusion_matrix": confusion_matrix(y_true, y_pred, labels=list(range(k))).tolist(),
         "classes": list(classes),
+        "decision_threshold": threshold if threshold is not None and k == 2 else "argmax",
     }
 
 
@@ -110,6 +116,9 @@ def format_metrics(m: dict, title: str = "") -> str:
     f1_name = f"F1({m['classes'][1]})" if len(m["classes"]) == 2 else "macro F1"
     lines.append(f"n {m['n']}  accuracy {m['accuracy']:.4f}  MCC {m['mcc']:.4f}  AUROC {num(m['auroc'])}  "
                  f"AUPRC {num(m['auprc'])}  {f1_name} {m['f1']:.4f}")
+    if isinstance(m.get("decision_threshold"), float):
+        lines.append(f"{m['classes'][1]} called where its probability >= {m['decision_threshold']:.4f} (the "
+                     "decision threshold stored in the model)")
     lines.append(f"{'class':14s} {'precision':>9s} {'recall':>7s} {'F1':>7s} {'n':>6s}")
     for c, r in m["per_class"].items():
         lines.append(f"{c:14s} {r['precision']:9.4f} {r['recall']:7.4f} {r['f1']:7.4f} {r['support']:6d}")
@@ -143,14 +152,19 @@ def plot_confusion(m: dict, path: str | Path, title: str = "") -> None:
 
 
 def write_predictions(path: str | Path, paths: Sequence[str], probs: np.ndarray, classes: Sequence[str],
-                      true: Sequence[str] | None = None, delimiter: str = ",", id_name: str = "path") -> None:
-    """Predictions as CSV/TSV: id, predicted class, one probability column per class (and the true class), written
-    atomically."""
+                      true: Sequence[str] | None = None, delimiter: str = ",", id_name: str = "path",
+                      threshold: float | None = None) -> None:
+    """Predictions as CSV/TSV: id, predicted class (argmax, or the binary ``threshold`` of
+    :func:`genotorch.predict.metrics.predicted_classes`), one probability column per class (and the true class),
+    written atomically."""
+    from genotorch.predict.metrics import predicted_classes
+
+    called = predicted_classes(probs, threshold)
     with atomic_output(path, "--output") as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f, delimiter=delimiter)
         w.writerow([id_name, "predicted", *[f"p_{c}" for c in classes], *(["true"] if true is not None else [])])
         for i, p in enumerate(paths):
-            w.writerow([p, classes[int(probs[i].argmax())], *[f"{v:.6f}" for v in probs[i]],
+            w.writerow([p, classes[int(called[i])], *[f"{v:.6f}" for v in probs[i]],
                         *([true[i]] if true is not None else [])])
 
 
@@ -162,17 +176,15 @@ def test_report(checkpoint: str | Path, dm, out_dir: str | Path) -> dict:
     from genotorch.models.checkpoint import load_classifier
     from genotorch.predict.metrics import multilabel_metrics, plot_roc_pr
 
+    from genotorch.predict.metrics import decision_threshold
+
     model, meta = load_classifier(checkpoint)
     multilabel = bool(meta["example_info"].get("multilabel"))
-    if meta["example_info"].get("kind") == "sequence":  # windows tiled and averaged, exactly as predict does
-        from genotorch.predict.sequences import predict_sequences
-
-        probs = predict_sequences(model, meta["example_info"]["shape"][1], dm.test_sequences, multilabel=multilabel)
-    else:
-        probs = predict_array(model, dm.test_set.inputs, 256, multilabel)
+    probs = _split_probabilities(model, meta, dm, "test")
+    threshold = decision_threshold(meta)
     y = np.asarray(dm.test_set.labels)
     m = multilabel_metrics(y, probs, meta["classes"]) if multilabel else \
-        classification_metrics(y, probs, meta["classes"])
+        classification_metrics(y, probs, meta["classes"], threshold)
     m["checkpoint"] = str(checkpoint)
     out_dir = Path(out_dir)
     atomic_write_json(out_dir / "test_metrics.json", m, "test_metrics.json")
@@ -181,11 +193,67 @@ def test_report(checkpoint: str | Path, dm, out_dir: str | Path) -> dict:
     else:
         write_predictions(out_dir / "test_predictions.csv", dm.test_ids, probs, meta["classes"],
                           [dm.classes[int(v)] for v in y],
-                          id_name="id" if meta["example_info"].get("kind") == "sequence" else "path")
+                          id_name="id" if meta["example_info"].get("kind") == "sequence" else "path",
+                          threshold=threshold)
         plot_confusion(m, out_dir / "confusion_matrix.png", f"held-out test: accuracy {m['accuracy']:.3f}")
     plot_roc_pr(y, probs, meta["classes"], out_dir / "roc_pr.png", f"held-out test ({m['n']} examples)")
     logger.info(format_metrics(m, f"held-out test split ({m['n']} examples), best checkpoint"))
     return m
+
+
+def model_rc_average(meta: dict) -> bool:
+    """Whether a sequence model's predictions average both strands by default (its config's
+    ``data.rc_average``, the setting its decision threshold and test report were made with)."""
+    return bool(meta["config"].get("data", {}).get("rc_average", False))
+
+
+def _split_probabilities(model, meta: dict, dm, split: str) -> np.ndarray:
+    """Probabilities ``(N, K)`` of one split (``"val"`` or ``"test"``) of a data module; sequences are tiled (and
+    with ``data.rc_average`` both strands averaged) exactly as ``predict`` does."""
+    multilabel = bool(meta["example_info"].get("multilabel"))
+    if meta["example_info"].get("kind") == "sequence":
+        from genotorch.predict.sequences import predict_sequences
+
+        seqs = dm.test_sequences if split == "test" else dm.val_sequences
+        return predict_sequences(model, meta["example_info"]["shape"][1], seqs, rc_average=model_rc_average(meta),
+                                 multilabel=multilabel)
+    data = dm.test_set if split == "test" else dm.val_set
+    return predict_array(model, data.inputs, 256, multilabel)
+
+
+def choose_decision_threshold(checkpoints: Sequence[str | Path], dm) -> dict | None:
+    """``trainer.decision_threshold: val_mcc``: the cut on the positive class's probability that maximises MCC
+    on the validation split (:func:`genotorch.predict.metrics.mcc_threshold`), scored with the first of
+    ``checkpoints`` (the best one) and written into the meta of every checkpoint given (``meta["decision"]``:
+    threshold, positive class, the validation MCC at that cut and at argmax, and the split it was chosen on), so
+    ``predict``, ``evaluate-sequences`` and the test report use it. Binary single-label models with a validation
+    split only; returns the decision dict, or None when there is nothing to choose."""
+    import torch
+
+    from genotorch.io.files import atomic_output
+    from genotorch.models.checkpoint import load_classifier, read_checkpoint
+    from genotorch.predict.metrics import mcc_threshold
+
+    model, meta = load_classifier(checkpoints[0])
+    if len(meta["classes"]) != 2 or meta["example_info"].get("multilabel") or dm.val_set is None:
+        logger.warning("trainer.decision_threshold val_mcc needs a binary single-label task with a validation "
+                       "split; the model calls classes by argmax")
+        return None
+    from sklearn.metrics import matthews_corrcoef
+
+    y = np.asarray(dm.val_set.labels).astype(int)
+    p = _split_probabilities(model, meta, dm, "val")[:, 1]
+    t, mcc = mcc_threshold(y, p)
+    decision = {"threshold": t, "positive_class": meta["classes"][1], "chosen_on": "validation split",
+                "n": int(len(y)), "val_mcc": mcc, "val_mcc_at_argmax": float(matthews_corrcoef(y, p >= 0.5))}
+    for path in checkpoints:
+        ckpt = read_checkpoint(path, "checkpoint")
+        ckpt["hyper_parameters"]["meta"]["decision"] = decision
+        with atomic_output(path, "checkpoint", quiet=True) as tmp:
+            torch.save(ckpt, tmp)
+    logger.info(f"decision threshold {t:.4f} on {meta['classes'][1]}'s probability (validation MCC {mcc:.4f}, "
+                f"{decision['val_mcc_at_argmax']:.4f} at 0.5), stored in the checkpoints")
+    return decision
 
 
 def write_multilabel_predictions(path: Path, ids, probs: np.ndarray, targets, y: np.ndarray | None = None) -> None:

@@ -4,6 +4,9 @@ the classes of single-label ones.
 * :func:`multilabel_metrics`: for every target, over the examples whose label is known (0/1; -1 is skipped):
   AUROC, AUPRC (average precision), and at probability 0.5: MCC, F1, accuracy; plus their means over targets
   (keys ``auroc``, ``auprc``, ``mcc``, ``f1``, ``accuracy``). A target with one class only gets NaN AUROC/AUPRC.
+* :func:`mcc_threshold` / :func:`predicted_classes`: the decision threshold of a binary model chosen on a
+  validation split (the cut of the positive class's probability that maximises MCC; ``trainer.decision_threshold:
+  val_mcc``), and class calls under it.
 * :func:`plot_roc_pr`: one PNG with the ROC curves (false vs true positive rate) and the precision-recall curves of
   every target (multi-label) or every class one-vs-rest (single-label), AUROC/AUPRC in the legends.
 """
@@ -40,6 +43,50 @@ def multilabel_metrics(y: np.ndarray, probs: np.ndarray, targets: Sequence[str])
     for k in ("auroc", "auprc", "mcc", "f1", "accuracy"):
         out[k] = float(np.nanmean([v[k] for v in per.values()])) if per else float("nan")
     return out
+
+
+def mcc_threshold(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
+    """The cut on the positive class's probability that maximises the Matthews correlation coefficient.
+
+    ``y`` (N,) 0/1 true classes, ``p`` (N,) float probabilities of class 1. Every distinct probability is a
+    candidate cut (a sequence is called positive when ``p >= cut``); the cut returned is the midpoint between the
+    best candidate and the next lower probability, and among equally good cuts the one nearest 0.5 wins.
+    Returns ``(threshold, mcc)``; ``(0.5, 0.0)`` when ``y`` holds one class only.
+    """
+    y = np.asarray(y).astype(int)
+    p = np.asarray(p, dtype=np.float64)
+    pos, n = int(y.sum()), len(y)
+    if pos == 0 or pos == n:
+        return 0.5, 0.0
+    order = np.argsort(-p, kind="stable")
+    ps, ys = p[order], y[order]
+    last = np.r_[ps[1:] != ps[:-1], True]      # a cut can only fall after the last of tied probabilities
+    tp = np.cumsum(ys)[last].astype(np.float64)
+    called = (np.arange(1, n + 1))[last].astype(np.float64)
+    fp = called - tp
+    fn, tn = pos - tp, (n - pos) - fp
+    den = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
+    mcc = np.divide(tp * tn - fp * fn, den, out=np.zeros_like(den), where=den > 0)
+    cut_at = ps[last]
+    below = np.r_[ps[last][1:], 0.0] if len(cut_at) > 1 else np.array([0.0])
+    cuts = (cut_at + below) / 2
+    best = np.flatnonzero(mcc >= mcc.max() - 1e-12)
+    i = best[np.argmin(np.abs(cuts[best] - 0.5))]
+    return float(cuts[i]), float(mcc[i])
+
+
+def predicted_classes(probs: np.ndarray, threshold: float | None = None) -> np.ndarray:
+    """Class index per row of ``probs`` (N, K): the argmax, or for a binary model with a ``threshold`` (the
+    decision threshold stored in its checkpoint) class 1 where ``probs[:, 1] >= threshold``. (N,) int64."""
+    probs = np.asarray(probs)
+    if threshold is None or probs.shape[1] != 2:
+        return probs.argmax(1)
+    return (probs[:, 1] >= threshold).astype(np.int64)
+
+
+def decision_threshold(meta: dict) -> float | None:
+    """The decision threshold stored in a checkpoint's meta (``meta["decision"]["threshold"]``), or None."""
+    return (meta.get("decision") or {}).get("threshold")
 
 
 def format_multilabel(m: dict, title: str = "") -> str:

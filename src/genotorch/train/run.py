@@ -283,6 +283,10 @@ def _fit(cfg: TrainConfig, out: Path, module: Classifier, dm, train_dl, val_dl, 
         return TrainResult(None, last, None, trainer.global_step, trainer.current_epoch, None)
     best = Path(best_cb.best_model_path) if best_cb.best_model_path else None
     score = float(best_cb.best_model_score) if best_cb.best_model_score is not None else None
+    if t.decision_threshold == "val_mcc" and cfg.task in ("image", "sequence"):
+        from genotorch.predict.images import choose_decision_threshold
+
+        choose_decision_threshold([p for p in (best, last) if p is not None and p.exists()], dm)
     test = None
     if cfg.task in ("image", "sequence") and dm.test_set is not None:
         from genotorch.predict.images import test_report
