@@ -269,6 +269,12 @@ ROWS = [
      "data.batch_size = 0"),
     ("train-max-epochs-zero", ["train", ("cfg", "ep0", TRAIN_OK.replace("max_epochs: 1", "max_epochs: 0"))],
      "trainer.max_epochs = 0"),
+    ("train-threshold-on-pileup", ["train", ("cfg", "thr", TRAIN_OK.replace("max_epochs: 1,", "max_epochs: 1, "
+                                                                        "decision_threshold: val_mcc,"))],
+     "decision_threshold val_mcc is for binary sequence or image models"),
+    ("train-threshold-unknown", ["train", ("cfg", "thr2", TRAIN_OK.replace("max_epochs: 1,", "max_epochs: 1, "
+                                                                         "decision_threshold: best,"))],
+     "trainer.decision_threshold = 'best'; choose one of argmax, val_mcc"),
     ("train-lr-negative", ["train", ("cfg", "lr", TRAIN_OK + "optimizer: {{lr: -1}}\n")], "optimizer.lr = -1"),
     ("train-task-unknown", ["train", ("cfg", "task", "task: audio\n")], "choose one of"),
     ("train-examples-missing", ["train", ("cfg", "nofile", "data: {{train: [{d}/none.h5]}}\n")], "does not exist"),

@@ -320,4 +320,8 @@ def load_train_config(path: str | Path, overrides: dict | None = None) -> TrainC
         for p in parents:
             node = node.setdefault(p, {})
         node[last] = value
-    return from_dict(TrainConfig, data, source=str(path))
+    cfg = from_dict(TrainConfig, data, source=str(path))
+    if cfg.trainer.decision_threshold == "val_mcc" and cfg.task == "pileup":
+        raise GenotorchError(f"{path}: trainer.decision_threshold val_mcc is for binary sequence or image models; "
+                             "a pileup model calls genotypes from all three probabilities (leave it at argmax)")
+    return cfg
