@@ -1,17 +1,19 @@
 """Choose the GUE transcription-factor recipe on the dev sets only, then report the chosen recipe's test MCC.
 
-    python scripts/tf_recipe_search.py [--tasks tf1 tf2 tf3 tf4] [--recipes base wide dil128 ...] [--seeds 0 1 2]
-                                       [--jobs 2] [--out runs/tf_search] [--deadline-min 0]
+    python scripts/tf_recipe_search.py [--tasks tf1 tf2 tf3 tf4] [--recipes base wide ...] [--screen-seeds 0]
+                                       [--finalists 3] [--seeds 0 1 2] [--jobs 2] [--out runs/tf_search]
+                                       [--train-only | --score-only]
 
 Protocol (issue 16): every candidate recipe is trained on each task's ``train.csv`` with early stopping on its
-``dev.csv``; the decision threshold is the cut that maximises dev MCC (``trainer.decision_threshold: val_mcc``,
-stored in the checkpoint). Variants scored after training: both strands averaged (``--rc-average``) or not, and the
-mean of the seeds' probabilities (an ensemble) or one seed. The recipe + variant with the highest **mean dev MCC
-over the tasks** is chosen (one recipe for all tasks); only then is its **test** MCC computed, with the threshold
-chosen on dev, and printed beside DNABERT / NT-2500M-multi / DNABERT-2 (the DNABERT-2 paper's table, copied in the
-data README). Test sets are read for the chosen variant alone, and for the shipped recipe ``base`` seed 0 as the
-reference it replaces. Every run is seeded; results are kept per run (``result.json``, dev/test probabilities) so
-the search resumes where it stopped.
+``dev.csv``; each model's decision threshold is the cut that maximises its dev MCC (``trainer.decision_threshold:
+val_mcc``). Variants: one strand or both strands averaged. Every recipe is screened with ``--screen-seeds``; the
+``--finalists`` best by mean dev MCC are trained with every seed of ``--seeds``, and the recipe + strand setting
+with the highest **mean dev MCC over seeds and tasks** (single models) is chosen, one recipe for all tasks (the
+seeds' averaged probabilities, an ensemble, are printed beside it but not chosen from). Only then are the test
+sets read: the chosen variant's test MCC per seed at its dev threshold, beside DNABERT / NT-2500M-multi /
+DNABERT-2 (the DNABERT-2 paper's table, copied in the data README) and the recipe it replaces (``base``, seed 0,
+p >= 0.5, one strand). Every run is seeded; results are kept per run (``result.json``, dev/test probabilities) so
+the search resumes where it stopped, and ``--score-only`` re-makes the tables from runs copied from elsewhere.
 
 Runs on the CPU (2 cores: see the timing printed per run) or a GPU (``trainer.accelerator: auto`` picks it).
 """
@@ -25,6 +27,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -103,6 +106,7 @@ def probabilities(rec: dict, split: str, rc: bool) -> np.ndarray:
     return p
 
 
+@lru_cache(maxsize=None)
 def labels(task: str, split: str) -> np.ndarray:
     from genotorch.predict.sequences import read_inputs
 

@@ -55,8 +55,8 @@ def predict_sequences_to(net, meta, inputs: Path, output: Path, rc_average: bool
     import numpy as np
 
     from genotorch.errors import GenotorchError
-    from genotorch.predict.images import model_rc_average, write_multilabel_predictions, write_predictions
-    from genotorch.predict.sequences import predict_sequences, read_inputs
+    from genotorch.predict.images import write_multilabel_predictions, write_predictions
+    from genotorch.predict.sequences import model_rc_average, predict_sequences, read_inputs
 
     if rc_average is None:
         rc_average = model_rc_average(meta)

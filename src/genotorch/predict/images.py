@@ -174,9 +174,7 @@ def test_report(checkpoint: str | Path, dm, out_dir: str | Path) -> dict:
     (single-label) and roc_pr.png in ``out_dir`` and prints the table. Multi-label models are scored per target
     (:func:`genotorch.predict.metrics.multilabel_metrics`)."""
     from genotorch.models.checkpoint import load_classifier
-    from genotorch.predict.metrics import multilabel_metrics, plot_roc_pr
-
-    from genotorch.predict.metrics import decision_threshold
+    from genotorch.predict.metrics import decision_threshold, multilabel_metrics, plot_roc_pr
 
     model, meta = load_classifier(checkpoint)
     multilabel = bool(meta["example_info"].get("multilabel"))
@@ -201,18 +199,12 @@ def test_report(checkpoint: str | Path, dm, out_dir: str | Path) -> dict:
     return m
 
 
-def model_rc_average(meta: dict) -> bool:
-    """Whether a sequence model's predictions average both strands by default (its config's
-    ``data.rc_average``, the setting its decision threshold and test report were made with)."""
-    return bool(meta["config"].get("data", {}).get("rc_average", False))
-
-
 def _split_probabilities(model, meta: dict, dm, split: str) -> np.ndarray:
     """Probabilities ``(N, K)`` of one split (``"val"`` or ``"test"``) of a data module; sequences are tiled (and
     with ``data.rc_average`` both strands averaged) exactly as ``predict`` does."""
     multilabel = bool(meta["example_info"].get("multilabel"))
     if meta["example_info"].get("kind") == "sequence":
-        from genotorch.predict.sequences import predict_sequences
+        from genotorch.predict.sequences import model_rc_average, predict_sequences
 
         seqs = dm.test_sequences if split == "test" else dm.val_sequences
         return predict_sequences(model, meta["example_info"]["shape"][1], seqs, rc_average=model_rc_average(meta),

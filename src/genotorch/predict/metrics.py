@@ -62,14 +62,13 @@ def mcc_threshold(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
     ps, ys = p[order], y[order]
     last = np.r_[ps[1:] != ps[:-1], True]      # a cut can only fall after the last of tied probabilities
     tp = np.cumsum(ys)[last].astype(np.float64)
-    called = (np.arange(1, n + 1))[last].astype(np.float64)
+    called = np.arange(1, n + 1)[last].astype(np.float64)
     fp = called - tp
     fn, tn = pos - tp, (n - pos) - fp
     den = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
     mcc = np.divide(tp * tn - fp * fn, den, out=np.zeros_like(den), where=den > 0)
     cut_at = ps[last]
-    below = np.r_[ps[last][1:], 0.0] if len(cut_at) > 1 else np.array([0.0])
-    cuts = (cut_at + below) / 2
+    cuts = (cut_at + np.r_[cut_at[1:], 0.0]) / 2  # midway to the next lower probability (0 below the lowest)
     best = np.flatnonzero(mcc >= mcc.max() - 1e-12)
     i = best[np.argmin(np.abs(cuts[best] - 0.5))]
     return float(cuts[i]), float(mcc[i])

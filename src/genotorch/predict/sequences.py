@@ -80,6 +80,12 @@ def _per_sequence(model: torch.nn.Module, fn, length: int, seqs: list[str], rc_a
     return out / np.bincount(owner, minlength=len(seqs))[:, None]
 
 
+def model_rc_average(meta: dict) -> bool:
+    """Whether a sequence model's predictions average both strands by default (its config's
+    ``data.rc_average``, the setting its decision threshold and test report were made with)."""
+    return bool(meta["config"].get("data", {}).get("rc_average", False))
+
+
 def predict_sequences(model: torch.nn.Module, length: int, seqs: list[str], rc_average: bool = False,
                       batch_size: int = 512, multilabel: bool = False, progress=None) -> np.ndarray:
     """``(N, K)`` float64 class probabilities (softmax), or per-target probabilities (sigmoid) of a multi-label
