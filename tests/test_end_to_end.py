@@ -6,9 +6,11 @@ import subprocess
 import h5py
 import numpy as np
 import pysam
+import pytest
 import torch
 from builders import SMALL, tiny_config
 
+from genotorch.errors import GenotorchError
 from genotorch.io.examples import read_example_info, read_variants
 from genotorch.models.checkpoint import load_classifier
 from genotorch.train.run import train
@@ -108,12 +110,15 @@ def test_call_writes_vcf_that_pysam_and_bcftools_read(demo, model, tmp_path):
         assert len(n.stdout.splitlines()) == len(recs)
 
 
-def test_region_without_reads_gives_valid_empty_vcf(demo, model, tmp_path):
+def test_region_without_reads_is_refused_before_any_output(demo, model, tmp_path):
     out = tmp_path / "empty.vcf.gz"
-    stats = call_variants(str(demo.ref), str(demo.bam), str(model.last_checkpoint), str(out), ["chr20:1-5000"])
-    assert stats["records"] == 0
-    with pysam.VariantFile(str(out)) as vf:
-        assert list(vf) == [] and "chr20" in vf.header.contigs
+    with pytest.raises(GenotorchError, match=r"has no mapped read in --regions chr20:1-5000"):
+        call_variants(str(demo.ref), str(demo.bam), str(model.last_checkpoint), str(out), ["chr20:1-5000"])
+    assert list(tmp_path.iterdir()) == []
+    # a region list where only one region has reads is called as usual
+    stats = call_variants(str(demo.ref), str(demo.bam), str(model.last_checkpoint), str(out),
+                          ["chr20:1-5000", "chr20:10000001-10001000"])
+    assert stats["candidates"] > 0 and out.exists()
 
 
 def test_evaluate_truth_against_itself(demo):

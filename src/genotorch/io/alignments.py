@@ -152,6 +152,19 @@ def fetch_reads(
         raise GenotorchError(f"reads file {af.filename.decode()} is corrupt near {contig}:{start + 1} ({e})") from None
 
 
+def has_reads(af: pysam.AlignmentFile, intervals) -> bool:
+    """Whether any primary mapped read overlaps one of ``intervals`` (objects with ``contig``, 0-based ``start``
+    and ``end``); stops at the first one found."""
+    for iv in intervals:
+        name = reads_contig(af, iv.contig)
+        if name is None:
+            continue
+        for read in af.fetch(name, max(0, iv.start), iv.end):
+            if not (read.is_unmapped or read.is_secondary or read.is_supplementary):
+                return True
+    return False
+
+
 def median_read_length(af: pysam.AlignmentFile, contig: str, start: int, end: int, n: int = 200) -> int:
     """Median query length (bp) of the first ``n`` primary reads overlapping ``[start, end)`` (0 when none)."""
     import statistics

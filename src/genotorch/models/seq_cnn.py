@@ -3,8 +3,8 @@
 * ``basset``: Kelley et al. 2016 (Genome Research 26:990), the published architecture as default: convolutions of
   300/200/200 filters, widths 19/11/7, max-pools 3/4/4 (ceil mode, so short sequences keep one position), two fully
   connected layers of 1000 with dropout 0.3; BatchNorm after every layer as in the Basset code.
-* ``small_cnn``: two convolutions (128 filters of width 15, 128 of width 7), a global max + mean pool and one linear
-  layer: a few minutes per epoch-sized run on a CPU.
+* ``small_cnn``: two convolutions (128 filters of width 15, or ``first_width``; 128 of width 7), a global max +
+  mean pool and one linear layer: a few minutes per epoch-sized run on a CPU.
 * ``dilated_cnn``: a stem convolution, then residual blocks of gated, dilated convolutions (dilations 1, 2, 4, 8, ...;
   a GLU gate as in ConvNova, Bo et al. 2025, arXiv:2502.18538), a global max + mean pool and one linear layer.
 ``length`` is the input length L (from the data; the checkpoint stores it).
@@ -48,10 +48,13 @@ class SmallCNN(nn.Module):
     """A small CNN that trains in minutes on a CPU: conv layers, then global max/average pooling or
     (``head='flatten'``) per-position features into a dense layer; ``(N, 4, length)`` -> ``(N, n_classes)`` logits."""
     def __init__(self, in_channels: int = 4, n_classes: int = 2, length: int = 0, filters: int = 128,
-                 dropout: float = 0.2, head: str = "global", pool: int = 2, hidden: int = 256):
+                 dropout: float = 0.2, head: str = "global", pool: int = 2, hidden: int = 256,
+                 first_width: int = 15):
         super().__init__()
+        if first_width < 1 or first_width % 2 == 0:
+            raise ValueError(f"small_cnn first_width {first_width}: give an odd width (the output keeps the length)")
         self.features = nn.Sequential(
-            nn.Conv1d(in_channels, filters, 15, padding=7), nn.BatchNorm1d(filters), nn.ReLU(inplace=True),
+            nn.Conv1d(in_channels, filters, first_width, padding=first_width // 2), nn.BatchNorm1d(filters), nn.ReLU(inplace=True),
             nn.Conv1d(filters, filters, 7, padding=3), nn.BatchNorm1d(filters), nn.ReLU(inplace=True))
         if head == "global":
             self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * filters, n_classes))

@@ -22,7 +22,7 @@ import genotorch
 from genotorch.encode.pileup import EncodedRead, PileupConfig, build_pileup, encode_read
 from genotorch.encode.read_events import read_events
 from genotorch.errors import GenotorchError
-from genotorch.io.alignments import ReadFilter, fetch_reads, reference_md5_mismatches, open_alignments
+from genotorch.io.alignments import ReadFilter, fetch_reads, has_reads, open_alignments, reference_md5_mismatches
 from genotorch.io.examples import ExampleWriter
 from genotorch.io.intervals import Interval, parse_regions, shard_intervals
 from genotorch.io.reference import Reference
@@ -304,10 +304,22 @@ def open_run(inputs: Inputs, config: MakeExamplesConfig, regions: Sequence[str] 
     """Validate every input before any work: the processor of this process, the regions and this shard's chunks.
     The reference is checked against the reads' header MD5s (M5) on the regions' contigs when the header has
     them; a mismatch is logged (a masked reference differs too), and :class:`CandidateRateCheck` stops the run if
-    the bases really differ."""
+    the bases really differ.
+
+    Raises
+    ------
+    GenotorchError
+        Among the input problems: reads that hold no mapped read in any of the regions (every shard of the run
+        sees the same answer, as the whole regions are checked).
+    """
     probe = ChunkProcessor(inputs, config)
     region_list = resolve_regions(probe.reference, regions)
     chunks = plan_chunks(region_list, config, parse_shard(shard))
+    if not has_reads(probe.alignments, region_list):
+        where = ", ".join(r.to_region_string() for r in region_list[:3]) + (" ..." if len(region_list) > 3 else "")
+        raise GenotorchError(f"--reads {inputs.reads} has no mapped read in --regions {where}: check the regions "
+                             f"against the reads (contig names, coordinates; `samtools idxstats` lists what the "
+                             f"file holds)")
     bad = reference_md5_mismatches(probe.alignments, probe.reference, {r.contig for r in region_list})
     if bad:
         logger.warning(f"warning: {', '.join(bad)} in {inputs.reference} differ from the M5 in {inputs.reads}'s "
