@@ -260,11 +260,12 @@ def motifs_cmd(
 ):
     """Motifs from a CNN's first-layer filters (Basset's method: PPMs from the windows that activate each filter),
     matched to JASPAR CORE vertebrates (pyjaspar, offline) by Tomtom (memelite); a TSV sorted by q-value, the PPMs
-    in MEME format and sequence logos."""
+    in MEME format and sequence logos; ``motifs_by_jaspar.tsv`` lists each JASPAR motif matched (q <= 0.05) once,
+    with the filters that match it."""
     from genotorch.errors import GenotorchError
     from genotorch.io.files import atomic_write_text
     from genotorch.predict.attributions import draw_logos
-    from genotorch.predict.motifs import column_bits, consensus, filter_ppms, match_jaspar
+    from genotorch.predict.motifs import column_bits, consensus, filter_ppms, match_jaspar, matches_by_motif
     from genotorch.predict.sequences import read_inputs
 
     if not 0 < threshold < 1:
@@ -280,6 +281,11 @@ def motifs_cmd(
               f"{r['jaspar_name']}\t{r['p']:.3g}\t{r['q']:.3g}\t{','.join(r['top5'])}" for r in found]
     lines += [f"{r['filter']}\t{r['sites']}\t\t\t\t\t\t\t" for r in rows if "ppm" not in r]
     atomic_write_text(out / "motifs.tsv", "\n".join(lines) + "\n", "--output")
+    by_motif = matches_by_motif(rows)
+    atomic_write_text(out / "motifs_by_jaspar.tsv", "\n".join(
+        ["jaspar_id\tjaspar_name\tq\tn_filters\tfilters\tconsensus"]
+        + [f"{m['jaspar_id']}\t{m['jaspar_name']}\t{m['q']:.3g}\t{len(m['filters'])}\t"
+           f"{','.join(map(str, m['filters']))}\t{m['consensus']}" for m in by_motif]) + "\n", "--output")
     meme = ["MEME version 4", "", "ALPHABET= ACGT", "", "strands: + -", ""]
     for r in found:
         meme += [f"MOTIF filter{r['filter']} {r['jaspar_name']}", "",
@@ -297,3 +303,6 @@ def motifs_cmd(
     for r in found[:5]:
         console.print(f"  filter {r['filter']}: {consensus(r['ppm'])}  {r['jaspar_name']} ({r['jaspar_id']}) "
                       f"q {r['q']:.2g}", highlight=False)
+    console.print(f"{len(by_motif)} JASPAR motifs are some filter's best match at q <= 0.05 "
+                  f"({out / 'motifs_by_jaspar.tsv'}): " + ", ".join(m["jaspar_name"] for m in by_motif[:15])
+                  + (" ..." if len(by_motif) > 15 else ""), highlight=False)

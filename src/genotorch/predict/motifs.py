@@ -97,6 +97,18 @@ def match_jaspar(rows: list[dict]) -> list[dict]:
     return rows
 
 
+def matches_by_motif(rows: list[dict], max_q: float = 0.05) -> list[dict]:
+    """The JASPAR motifs that are some filter's best match at q <= ``max_q``, each once: ``jaspar_id``,
+    ``jaspar_name``, ``q`` (the best), ``filters`` (their indices, best first) and ``consensus`` (of the best
+    filter); sorted by q. Many filters of one model often match one motif, so this is the list of what it learned."""
+    best: dict[str, dict] = {}
+    for r in sorted((r for r in rows if "ppm" in r and r["q"] <= max_q), key=lambda r: r["q"]):
+        m = best.setdefault(r["jaspar_id"], {"jaspar_id": r["jaspar_id"], "jaspar_name": r["jaspar_name"],
+                                             "q": r["q"], "filters": [], "consensus": consensus(r["ppm"])})
+        m["filters"].append(r["filter"])
+    return sorted(best.values(), key=lambda m: m["q"])
+
+
 def consensus(ppm: np.ndarray) -> str:
     """The most likely base per column (lower case where it holds under half of the column)."""
     out = []
