@@ -14,7 +14,7 @@ For each row: TP/FP/FN and F1 for SNPs and indels (``genotorch evaluate``: hap.p
 only), and the median wall time of ``--repeats`` runs of each caller (whole command lines, start-up included). At
 the end the rows that are tests of the shipped recipe (HG001 + LORO, Illumina) are pooled.
 
-    python benchmarks/call_vs_bcftools.py [--repeats 3] [--model CKPT] [--sets hg001,hg002,long]
+    python benchmarks/call_vs_bcftools.py [--repeats 3] [--model CKPT | --models-dir DIR] [--sets hg001,hg002,long]
 """
 
 from __future__ import annotations
@@ -35,22 +35,28 @@ V332 = ("HG001_chr20_GRCh37_GIAB_highconf_CG-IllFB-IllGATKHC-Ion-10X-SOLID_CHROM
 SHIPPED = "shipped model (never saw HG001)"
 
 
-def datasets(shared: Path, model: Path | None) -> list[dict]:
+def datasets(shared: Path, model: Path | None, models_dir: Path | None = None) -> list[dict]:
     v = shared / "data/variants"
+    if models_dir and not model:  # a candidate recipe: its final model for HG001, its folds for HG002
+        hg001_model = models_dir / "pileup_illumina.pt"
+        hg001_protocol = "candidate recipe's final model (never saw HG001)"
+    else:
+        hg001_model, hg001_protocol = model, SHIPPED
     hg1, trio, hg2 = v / "hg001_illumina_grch37", v / "hg001_trio_illumina_grch37", v / "hg002_illumina_hiseqx_grch37"
     rows = [
         dict(group="hg001", name="NA12878 101bp ~52x, NIST BED (9 kb)", ref=hg1 / "ucsc.hg19.chr20.unittest.fasta.gz",
              reads=hg1 / "NA12878_S1.chr20.10_10p1mb.bam", truth=hg1 / "test_nist.b37_chr20_100kbp_at_10mb.vcf.gz",
-             bed=hg1 / "test_nist.b37_chr20_100kbp_at_10mb.bed", model=model, protocol=SHIPPED, test=True),
+             bed=hg1 / "test_nist.b37_chr20_100kbp_at_10mb.bed", model=hg001_model, protocol=hg001_protocol,
+             test=True),
         dict(group="hg001", name="HG001 2nd library 151bp ~23x, v3.3.2", ref=trio / "hs37d5.chr20.fa.gz",
              reads=trio / "HG001.chr20.10_10p1mb_sorted.bam", truth=hg1 / V332,
-             bed=trio / "test_giab.b37_chr20_100kbp_at_10mb.bed", clip=(10_000_000, 10_010_000), model=model,
-             protocol=SHIPPED, test=True),
+             bed=trio / "test_giab.b37_chr20_100kbp_at_10mb.bed", clip=(10_000_000, 10_010_000), model=hg001_model,
+             protocol=hg001_protocol, test=True),
     ]
     for line in (hg2 / "regions.bed").read_text().splitlines():
         c, s, e = line.split("\t")[:3]
         name = f"r{int(s) // 10_000 / 100:.2f}"
-        fold = ROOT / "benchmarks" / "models" / f"loro_{name}.pt"
+        fold = (models_dir or ROOT / "benchmarks" / "models") / f"loro_{name}.pt"
         for frac in (None, 0.3):
             rows.append(dict(group="hg002", name=f"HG002 HiSeq X 20:{int(s) + 1:,}-{int(e):,}"
                              f"{' at 30% depth' if frac else ''}", ref=hg2 / "GRCh37_chr20_vardict_slices.fa.gz",
@@ -199,11 +205,15 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--sets", default="hg001,hg002,long", help="comma-separated groups: hg001, hg002, long")
     ap.add_argument("--plot", type=Path, default=None, help="write the pooled GQ calibration plot here (PNG)")
+    ap.add_argument("--models-dir", type=Path, default=None, help="a candidate recipe's models "
+                    "(scripts/train_default_model.py --export-dir): loro_<region>.pt for the HG002 rows and "
+                    "pileup_illumina.pt for the HG001 rows, instead of benchmarks/models and the shipped model")
     args = ap.parse_args(argv)
+
     groups = set(args.sets.split(","))
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        for d in datasets(args.shared, args.model):
+        for d in datasets(args.shared, args.model, args.models_dir):
             if d["group"] not in groups:
                 continue
             r = run_set(d, args.repeats, Path(tmp))

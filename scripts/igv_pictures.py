@@ -43,6 +43,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -65,14 +66,16 @@ def read_sets(shared: Path) -> list[dict]:
         c, s, e = line.split("\t")[:3]
         name = f"r{int(s) // 10_000 / 100:.2f}"
         sets.append(dict(name=name, group="hg002", label=f"HG002 HiSeq X 20:{int(s) + 1:,}-{int(e):,}",
-                         ref=hg2 / "GRCh37_chr20_vardict_slices.fa.gz", reads=hg2 / f"NA24385_chr_20_{int(s) + 1}_{e}.bam",
+                         ref=hg2 / "GRCh37_chr20_vardict_slices.fa.gz",
+                         reads=hg2 / f"NA24385_chr_20_{int(s) + 1}_{e}.bam",
                          truth=hg2 / "HG002_GRCh37_v4.2.1_truth.regions.vcf.gz",
                          bed=hg2 / "HG002_GRCh37_v4.2.1_confident.approx.bed", clip=(int(s), int(e)),
                          pileup_model=ROOT / "benchmarks" / "models" / f"loro_{name}.pt"))
     sets += [
         dict(name="na12878", group="hg001", label="HG001 NA12878 101 bp ~52x (NIST BED)",
              ref=hg1 / "ucsc.hg19.chr20.unittest.fasta.gz", reads=hg1 / "NA12878_S1.chr20.10_10p1mb.bam",
-             truth=hg1 / "test_nist.b37_chr20_100kbp_at_10mb.vcf.gz", bed=hg1 / "test_nist.b37_chr20_100kbp_at_10mb.bed",
+             truth=hg1 / "test_nist.b37_chr20_100kbp_at_10mb.vcf.gz",
+             bed=hg1 / "test_nist.b37_chr20_100kbp_at_10mb.bed",
              clip=(0, 1 << 40), pileup_model=None),
         dict(name="hg001_lib2", group="hg001", label="HG001 second library 151 bp ~23x (v3.3.2)",
              ref=trio / "hs37d5.chr20.fa.gz", reads=trio / "HG001.chr20.10_10p1mb_sorted.bam", truth=hg1 / V332,
@@ -131,7 +134,8 @@ def build_set(d: dict, out: Path, n_min: int, seed: int, render_cfg) -> list[dic
     sites = [(c, p, kind, "variant") for c, p, kind in inside]
     taken = {(c, p) for c, p, _ in inside}
     for k, kind in enumerate(KINDS):
-        pool = negative_sites(kind, n, seed + k, truth_sites=every if kind != "near" else [(c, p) for c, p, _ in inside],
+        truth_for_kind = every if kind != "near" else [(c, p) for c, p, _ in inside]  # near: confident variants only
+        pool = negative_sites(kind, n, seed + k, truth_sites=truth_for_kind,
                               regions=conf, reads=str(d["reads"]), ref=str(d["ref"]))
         for c, p in pool:
             if index.contains(c, p) and (c, p) not in taken:
@@ -170,7 +174,8 @@ def caller_answers(d: dict, rows: list[dict], work: Path) -> dict[str, np.ndarra
                    f"bcftools call -mv -Oz -o {bc_vcf} 2>/dev/null && bcftools index -t -f {bc_vcf}", shell=True,
                    check=True)
     sites = [(r["contig"], r["pos"]) for r in rows]
-    return {"pileup_cnn": called_at(sites, variant_starts(gt_vcf)), "bcftools": called_at(sites, variant_starts(bc_vcf))}
+    return {"pileup_cnn": called_at(sites, variant_starts(gt_vcf)),
+            "bcftools": called_at(sites, variant_starts(bc_vcf))}
 
 
 def train_split(rows: list[dict], split: list[str], run_dir: Path, overrides: dict) -> dict[str, bool]:
@@ -192,7 +197,7 @@ def train_split(rows: list[dict], split: list[str], run_dir: Path, overrides: di
         return {str(Path(r["path"]).resolve()): r["predicted"] == "variant" for r in csv.DictReader(f)}
 
 
-def with_val(split: np.ndarray, rows: list[dict], rng: np.random.Generator, fraction: float = 0.15) -> list[str]:
+def with_val(split: np.ndarray, rng: np.random.Generator, fraction: float = 0.15) -> list[str]:
     """Move ``fraction`` of the training sites, at random, to validation (early stopping)."""
     train_ix = np.nonzero(split == "train")[0]
     split[rng.choice(train_ix, size=max(1, int(len(train_ix) * fraction)), replace=False)] = "val"
@@ -222,10 +227,29 @@ def print_table(title: str, summary: dict) -> None:
           + " ".join(f"{k:>10s}" for k in kinds))
     for caller, m in summary.items():
         per = " ".join(f"{m['by_kind'][k]['correct']:>4d}/{m['by_kind'][k]['n']:<5d}" for k in kinds)
-        print(f"{caller:12s} {m['n']:5d} {m['accuracy']:6.3f} {m['variant']['precision']:6.3f} "
-              f"{m['variant']['recall']:6.3f} {m['no_variant']['precision']:7.3f} {m['no_variant']['recall']:7.3f}   {per}")
+        v, nv = m["variant"], m["no_variant"]
+        print(f"{caller:12s} {m['n']:5d} {m['accuracy']:6.3f} {v['precision']:6.3f} {v['recall']:6.3f} "
+              f"{nv['precision']:7.3f} {nv['recall']:7.3f}   {per}")
     print("(per kind: sites answered correctly / sites; snp and indel are truth variants, random / near / "
           "lookalike are negatives)")
+
+
+def write_sites(out: Path, sets: list[dict], rows: list[dict], answers: dict[str, np.ndarray],
+                tested: np.ndarray) -> None:
+    """``sites.tsv`` (every site, with the three answers where it was held out) and one BED per set and class."""
+    with open(out / "sites.tsv", "w", newline="") as f:
+        w = csv.writer(f, delimiter="\t")
+        w.writerow(["set", "contig", "pos1", "class", "kind", "tested", *answers, "path"])
+        for i, r in enumerate(rows):
+            w.writerow([r["set"], r["contig"], r["pos"] + 1, r["cls"], r["kind"], int(tested[i]),
+                        *(("variant" if answers[k][i] else "no_variant") if tested[i] else "" for k in answers),
+                        r["path"]])
+    (out / "sites").mkdir(exist_ok=True)
+    for d in sets:
+        for cls in ("variant", "no_variant"):
+            (out / "sites" / f"{d['name']}.{cls}.bed").write_text("".join(
+                f"{r['contig']}\t{r['pos']}\t{r['pos'] + 1}\t{r['kind']}\n" for r in rows
+                if r["set"] == d["name"] and r["cls"] == cls))
 
 
 def main() -> int:
@@ -243,15 +267,23 @@ def main() -> int:
     from genotorch.render.reads import RenderConfig
 
     out = args.out.resolve()
+    if not (args.shared / "data" / "variants").is_dir():
+        print(f"error: --shared {args.shared}: no data/variants folder there (the shared data beside the "
+              f"repository)", file=sys.stderr)
+        return 2
+    if not shutil.which("bcftools"):
+        print("error: bcftools is not on PATH (scripts/install.sh installs it)", file=sys.stderr)
+        return 2
     sets = read_sets(args.shared)
     names = [d["name"] for d in sets if d["group"] == "hg002"]
     folds = names if args.folds == "all" else [] if args.folds == "none" else args.folds.split(",")
     for f in folds:
         if f not in names:
-            print(f"--folds {f}: choose among {', '.join(names)}", file=sys.stderr)
+            print(f"error: --folds {f}: choose among {', '.join(names)}", file=sys.stderr)
             return 2
     render_cfg = RenderConfig(flank=20, px_per_base=4, row_px=4, gap_px=1, max_rows=32, seed=args.seed)
-    print(f"1-2. sites and pictures ({render_cfg.size[1]} x {render_cfg.size[0]} px) -> {out / 'pictures'}", flush=True)
+    print(f"1-2. sites and pictures ({render_cfg.size[1]} x {render_cfg.size[0]} px) -> {out / 'pictures'}",
+          flush=True)
     rows, answers = [], {"pileup_cnn": [], "bcftools": []}
     for d in sets:
         r = build_set(d, out / "pictures", args.negatives_per_kind, args.seed, render_cfg)
@@ -276,7 +308,7 @@ def main() -> int:
     for name, test, train_mask in runs:
         split = np.where(test, "test", np.where(train_mask, "train", "dropped")).astype(object)
         print(f"3-4. training {name}: {int(train_mask.sum())} training pictures, {int(test.sum())} test", flush=True)
-        said = train_split(rows, with_val(split, rows, rng), out / "train" / name, overrides)
+        said = train_split(rows, with_val(split, rng), out / "train" / name, overrides)
         for i in np.nonzero(test)[0]:
             answers["pictures"][i] = said[str(Path(rows[i]["path"]).resolve())]
         tested |= test
@@ -298,21 +330,10 @@ def main() -> int:
     pic_ok, cnn_ok = answers["pictures"] == truth, answers["pileup_cnn"] == truth
     report["disagreements"] = {"pictures_right_cnn_wrong": int((tested & pic_ok & ~cnn_ok).sum()),
                                "cnn_right_pictures_wrong": int((tested & ~pic_ok & cnn_ok).sum())}
-    print(f"\nheld-out sites where only the picture model is right: {report['disagreements']['pictures_right_cnn_wrong']}"
-          f"; only the pileup CNN: {report['disagreements']['cnn_right_pictures_wrong']} (listed in sites.tsv)")
-    with open(out / "sites.tsv", "w", newline="") as f:
-        w = csv.writer(f, delimiter="\t")
-        w.writerow(["set", "contig", "pos1", "class", "kind", "tested", "pictures", "pileup_cnn", "bcftools", "path"])
-        for i, r in enumerate(rows):
-            w.writerow([r["set"], r["contig"], r["pos"] + 1, r["cls"], r["kind"], int(tested[i]),
-                        *(("variant" if answers[k][i] else "no_variant") if tested[i] else "" for k in answers),
-                        r["path"]])
-    (out / "sites").mkdir(exist_ok=True)
-    for d in sets:
-        for cls in ("variant", "no_variant"):
-            (out / "sites" / f"{d['name']}.{cls}.bed").write_text("".join(
-                f"{r['contig']}\t{r['pos']}\t{r['pos'] + 1}\t{r['kind']}\n" for r in rows
-                if r["set"] == d["name"] and r["cls"] == cls))
+    print(f"\nheld-out sites where only the picture model is right: "
+          f"{report['disagreements']['pictures_right_cnn_wrong']}; only the pileup CNN: "
+          f"{report['disagreements']['cnn_right_pictures_wrong']} (listed in sites.tsv)")
+    write_sites(out, sets, rows, answers, tested)
     (out / "report.json").write_text(json.dumps(report, indent=1, default=str))
     print(f"report: {out / 'report.json'}; every site: {out / 'sites.tsv'}")
     return 0

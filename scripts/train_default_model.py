@@ -129,12 +129,14 @@ def yaml_list(paths) -> str:
     return "[" + ", ".join(str(p) for p in paths) + "]"
 
 
-def train(config: str, out: Path, train_files, val_files, init_from: Path) -> Path:
+def train(config: str, out: Path, train_files, val_files, init_from: Path, sets: tuple[str, ...] = ()) -> Path:
     last = out / "checkpoints" / "last.ckpt"
     if (out / "done").exists():
         return last
     args = ["train", ROOT / "configs" / config, "--output-dir", out, "--set", f"data.train={yaml_list(train_files)}",
             "--set", f"data.val={yaml_list(val_files)}"]
+    for extra in sets:
+        args += ["--set", extra]
     if last.exists():
         args += ["--resume", last]
     else:
@@ -196,8 +198,19 @@ def main(argv=None) -> int:
                     "simulated sets (not shipped; see SIM_SETS)")
     ap.add_argument("--init-from", type=Path, default=ROOT / "src/genotorch/models/default/pileup_illumina.pt",
                     help="starting weights of the base model (the previous shipped model)")
+    ap.add_argument("--het-downsample", type=float, default=0.0, help="data.het_downsample of the fold and final "
+                    "fine-tuning (het examples that lose alt reads to a low alt fraction; see genotorch.data.pileups)")
+    ap.add_argument("--reuse", type=Path, default=None, help="take the simulated and real examples and the base "
+                    "model from this earlier --out (a variant of the fine-tuning only)")
+    ap.add_argument("--export-dir", type=Path, default=None, help="write pileup_illumina.pt and loro_<region>.pt "
+                    "here instead of replacing the shipped model and benchmarks/models")
     args = ap.parse_args(argv)
     out = args.out.resolve()
+    if args.reuse:
+        out.mkdir(parents=True, exist_ok=True)
+        for part in ("start.pt", "sim", "real", "base"):
+            if not (out / part).exists():
+                (out / part).symlink_to(args.reuse.resolve() / part)
     out.mkdir(parents=True, exist_ok=True)
     start_from = out / "start.pt"
     if not start_from.exists():
@@ -205,27 +218,32 @@ def main(argv=None) -> int:
     sim_train, sim_val = simulate(out, args.workers, args.stutter)
     real = real_examples(out, args.workers)
     base = train("default_model.yaml", out / "base", list(sim_train.values()), list(sim_val.values()), start_from)
+    if args.export_dir:
+        args.export_dir.mkdir(parents=True, exist_ok=True)
+    tune = (f"data.het_downsample={args.het_downsample}",) if args.het_downsample else ()
     fold_sims = [sim_train[n] for n in FOLD_SIMS]
     fold_val = [sim_val[n] for n in FOLD_SIMS]
     oof = {}
     fold_ckpts = {}
     for name, region, bam in regions():
         others = [h for r, files in real.items() if r != name for h in files] * REAL_OVERSAMPLE
-        ckpt = train("default_model_real.yaml", out / "folds" / name, fold_sims + others, fold_val, base)
+        ckpt = train("default_model_real.yaml", out / "folds" / name, fold_sims + others, fold_val, base, tune)
         fold_ckpts[name] = ckpt
         oof[name] = out / "folds" / name / "oof.npz"
         out_of_fold(ckpt, real[name][0], oof[name])
     all_real = [h for files in real.values() for h in files] * REAL_OVERSAMPLE
-    final = train("default_model_real.yaml", out / "final", fold_sims + all_real, fold_val, base)
+    final = train("default_model_real.yaml", out / "final", fold_sims + all_real, fold_val, base, tune)
     temps = {name: fit_t([f for r, f in oof.items() if r != name]) for name in oof}
     t_final = fit_t(list(oof.values()))
     (out / "temperatures.json").write_text(json.dumps({"final": t_final, "folds": temps}, indent=2) + "\n")
     print(f"temperatures: final {t_final:.3f}; folds {temps}")
+    fold_dir = args.export_dir or ROOT / "benchmarks" / "models"
+    ship_dir = args.export_dir or ROOT / "src/genotorch/models/default"
     for name, ckpt in fold_ckpts.items():
-        export(ckpt, ROOT / "benchmarks" / "models" / f"loro_{name}.pt", temps[name],
+        export(ckpt, fold_dir / f"loro_{name}.pt", temps[name],
                f"leave-one-region-out: HG002 HiSeq X region {name} held out (simulated HG001 sets and the other "
                f"four HG002 regions trained on)")
-    export(final, ROOT / "src/genotorch/models/default/pileup_illumina.pt", t_final,
+    export(final, ship_dir / "pileup_illumina.pt", t_final,
            "simulated HG001 sets + all five HG002 HiSeq X regions; HG001 NA12878 and the HG001 second library "
            "never seen")
     return 0

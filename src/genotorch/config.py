@@ -40,6 +40,9 @@ class DataConfig:
 @dataclass(frozen=True)
 class PileupDataConfig(DataConfig):
     """``task: pileup``: make-examples HDF5 files in ``train`` and ``val``."""
+    # training only: the probability that a het example loses some of its alt-supporting reads, to an alt fraction
+    # drawn in [0.15, 0.45] (genotorch.data.pileups.drop_alt_reads): low-fraction hets as sampling makes them
+    het_downsample: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -317,9 +317,9 @@ def open_run(inputs: Inputs, config: MakeExamplesConfig, regions: Sequence[str] 
     chunks = plan_chunks(region_list, config, parse_shard(shard))
     if not has_reads(probe.alignments, region_list):
         where = ", ".join(r.to_region_string() for r in region_list[:3]) + (" ..." if len(region_list) > 3 else "")
-        raise GenotorchError(f"--reads {inputs.reads} has no mapped read in --regions {where}: check the regions "
-                             f"against the reads (contig names, coordinates; `samtools idxstats` lists what the "
-                             f"file holds)")
+        asked = f"--regions {where}" if regions else f"the reference's contigs ({where})"
+        raise GenotorchError(f"--reads {inputs.reads} has no mapped read in {asked}: check the regions against the "
+                             f"reads (contig names, coordinates; `samtools idxstats` lists what the file holds)")
     bad = reference_md5_mismatches(probe.alignments, probe.reference, {r.contig for r in region_list})
     if bad:
         logger.warning(f"warning: {', '.join(bad)} in {inputs.reference} differ from the M5 in {inputs.reads}'s "
