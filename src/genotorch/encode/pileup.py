@@ -32,8 +32,9 @@ drawn quality at the candidate column is below ``min_base_quality`` is left out,
 Reads overlapping ``[pos - 5, end + 5)`` are drawn; above ``H - reference_band_height`` of them a seeded,
 position-keyed random subset is kept, so a tensor does not depend on how the work was sharded.
 
-DeepVariant also realigns reads around indels (its local reassembly) before drawing; genotorch does not, so
-tensors differ from DeepVariant's where reads were realigned.
+Reads reach this module after haplotype-aware local realignment (:mod:`genotorch.variants.realign`, after
+DeepVariant's realigner, on by default for short reads); tensors still differ from DeepVariant's where the two
+realigners place a read differently.
 """
 
 from __future__ import annotations
