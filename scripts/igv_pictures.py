@@ -118,16 +118,14 @@ def truth_sites(d: dict, conf) -> tuple[list[tuple[str, int]], list[tuple[str, i
     return every, inside
 
 
-def build_set(d: dict, out: Path, n_min: int, seed: int, render_cfg) -> list[dict]:
-    """Sites of one read set (truth + three kinds of negatives, inside its confident regions), rendered."""
+def build_set(d: dict, ref, conf: list, out: Path, n_min: int, seed: int, render_cfg) -> list[dict]:
+    """Sites of one read set (truth + three kinds of negatives, inside its confident intervals ``conf``, from
+    :func:`confident`), rendered from ``ref`` (a :class:`genotorch.io.reference.Reference`)."""
     from genotorch.io.alignments import open_alignments
     from genotorch.io.intervals import IntervalIndex
-    from genotorch.io.reference import Reference
     from genotorch.render.reads import render_site, save_png
     from genotorch.variants.negative_sites import negative_sites
 
-    ref = Reference(str(d["ref"]))
-    conf = confident(d, ref.lengths)
     every, inside = truth_sites(d, conf)
     index = IntervalIndex(conf)
     n = max(n_min, len(inside))
@@ -151,20 +149,19 @@ def build_set(d: dict, out: Path, n_min: int, seed: int, render_cfg) -> list[dic
     return rows
 
 
-def caller_answers(d: dict, rows: list[dict], work: Path) -> dict[str, np.ndarray]:
-    """Per site of ``rows``: whether the pileup CNN (``genotorch call``) and bcftools call a variant there."""
+def caller_answers(d: dict, conf: list, rows: list[dict], work: Path) -> dict[str, np.ndarray]:
+    """Per site of ``rows``: whether the pileup CNN (``genotorch call``) and bcftools call a variant there, both
+    run over the confident intervals ``conf``."""
     import pysam
 
     from genotorch.variants.site_calls import called_at, variant_starts
 
     work.mkdir(parents=True, exist_ok=True)
-    from genotorch.io.reference import Reference
-
     with pysam.AlignmentFile(str(d["reads"])) as bam:
         names = {n.removeprefix("chr"): n for n in bam.references}
     bed = work / "confident.bed"
     bed.write_text("".join(f"{names.get(iv.contig.removeprefix('chr'), iv.contig)}\t{iv.start}\t{iv.end}\n"
-                           for iv in confident(d, Reference(str(d["ref"])).lengths)))
+                           for iv in conf))
     gt_vcf, bc_vcf = work / "genotorch.vcf.gz", work / "bcftools.vcf.gz"
     model = ["--model", str(d["pileup_model"])] if d["pileup_model"] else []
     subprocess.run([sys.executable, "-m", "genotorch.cli.main", "call", "--ref", str(d["ref"]), "--reads",
@@ -284,10 +281,14 @@ def main() -> int:
     render_cfg = RenderConfig(flank=20, px_per_base=4, row_px=4, gap_px=1, max_rows=32, seed=args.seed)
     print(f"1-2. sites and pictures ({render_cfg.size[1]} x {render_cfg.size[0]} px) -> {out / 'pictures'}",
           flush=True)
+    from genotorch.io.reference import Reference
+
     rows, answers = [], {"pileup_cnn": [], "bcftools": []}
     for d in sets:
-        r = build_set(d, out / "pictures", args.negatives_per_kind, args.seed, render_cfg)
-        a = caller_answers(d, r, out / "callers" / d["name"])
+        ref = Reference(str(d["ref"]))
+        conf = confident(d, ref.lengths)
+        r = build_set(d, ref, conf, out / "pictures", args.negatives_per_kind, args.seed, render_cfg)
+        a = caller_answers(d, conf, r, out / "callers" / d["name"])
         rows += r
         for k in answers:
             answers[k].append(a[k])

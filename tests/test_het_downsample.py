@@ -1,6 +1,5 @@
 """data.het_downsample: het examples that lose alt-supporting reads to a low alt fraction (training only)."""
 
-import numpy as np
 import torch
 
 from genotorch.data.pileups import HET_DOWNSAMPLE_VAF, HetDownsampled, drop_alt_reads
@@ -40,7 +39,7 @@ def test_drop_alt_reads_keeps_two_alt_reads_and_leaves_low_fractions_alone():
 
 def test_het_downsampled_draws_are_seeded_and_only_touch_hets():
     base = [(pileup(alt=9, other=9), 1), (pileup(alt=18, other=0), 2), (pileup(alt=0, other=18), 0)]
-    ds = HetDownsampled(base, np.array([1, 2, 0]), ["x", "read_supports_variant"], 1.0, 2)
+    ds = HetDownsampled(base, ["x", "read_supports_variant"], 1.0, 2)
     a = ds.draw(0, torch.Generator().manual_seed(3))[0]
     b = ds.draw(0, torch.Generator().manual_seed(3))[0]
     assert torch.equal(a, b)
@@ -49,7 +48,7 @@ def test_het_downsampled_draws_are_seeded_and_only_touch_hets():
     assert HET_DOWNSAMPLE_VAF[0] - 0.06 <= vaf <= HET_DOWNSAMPLE_VAF[1]
     assert torch.equal(ds.draw(1, torch.Generator().manual_seed(3))[0], base[1][0])  # hom-alt untouched
     assert torch.equal(ds.draw(2, torch.Generator().manual_seed(3))[0], base[2][0])  # hom-ref untouched
-    assert torch.equal(HetDownsampled(base, np.array([1, 2, 0]), ["x", "read_supports_variant"], 0.0, 2)
+    assert torch.equal(HetDownsampled(base, ["x", "read_supports_variant"], 0.0, 2)
                        .draw(0, torch.Generator().manual_seed(3))[0], base[0][0])
 
 

@@ -58,11 +58,14 @@ def test_sites_and_pictures_of_a_real_region(shared, tmp_path):
     spec = importlib.util.spec_from_file_location("igv_pictures", ROOT / "scripts" / "igv_pictures.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
+    from genotorch.io.reference import Reference
     from genotorch.render.reads import RenderConfig
 
     d = next(s for s in mod.read_sets(shared.parent) if s["name"] == "r36.01")
     cfg = RenderConfig(flank=20, px_per_base=4, row_px=4, gap_px=1, max_rows=32)
-    rows = mod.build_set(d, tmp_path, 4, 0, cfg)
+    ref = Reference(str(d["ref"]))
+    conf = mod.confident(d, ref.lengths)
+    rows = mod.build_set(d, ref, conf, tmp_path, 4, 0, cfg)
     truth = [r for r in rows if r["cls"] == "variant"]
     # the five GIAB v4.2.1 SNPs inside the approximate confident BED of 20:36,018,823-36,039,513
     assert [(r["kind"], r["pos"] + 1) for r in truth] == [("snp", p) for p in (36025230, 36030658, 36030939,
@@ -75,4 +78,4 @@ def test_sites_and_pictures_of_a_real_region(shared, tmp_path):
         assert np.abs(tpos - r["pos"]).min() >= 2
     with Image.open(rows[0]["path"]) as img:
         assert img.size == (164, 200) and img.mode == "RGB"
-    assert rows == mod.build_set(d, tmp_path, 4, 0, cfg)  # seeded: the same sites again
+    assert rows == mod.build_set(d, ref, conf, tmp_path, 4, 0, cfg)  # seeded: the same sites again

@@ -21,6 +21,7 @@ import torch
 from torch.utils.data import ConcatDataset, Dataset
 
 from genotorch.data.base import GENOTYPE_CLASSES, TaskDataModule
+from genotorch.encode.pileup import PileupConfig
 from genotorch.errors import GenotorchError
 from genotorch.io.examples import check_compatible, read_example_info
 
@@ -78,13 +79,12 @@ class HetDownsampled(Dataset):
     """A training set whose het examples lose alt reads with probability ``probability`` (see the module
     docstring); ``draw(i, generator)`` makes the choice reproducible (:class:`genotorch.data.loaders.KeyedDraws`)."""
 
-    def __init__(self, base: Dataset, labels: np.ndarray, channels: Sequence[str], probability: float,
-                 reference_rows: int):
+    def __init__(self, base: Dataset, channels: Sequence[str], probability: float, reference_rows: int):
         if not 0 <= probability <= 1:
             raise GenotorchError(f"data.het_downsample {probability}: give a probability between 0 and 1")
         if "read_supports_variant" not in channels:
             raise GenotorchError("data.het_downsample needs the read_supports_variant channel in the examples")
-        self.base, self.labels, self.probability = base, labels, probability
+        self.base, self.probability = base, probability
         self.support_channel, self.reference_rows = list(channels).index("read_supports_variant"), reference_rows
 
     def __len__(self) -> int:
@@ -141,5 +141,6 @@ class PileupDataModule(TaskDataModule):
             raise GenotorchError(f"{data.train[0]}: no labelled example; make-examples needs --truth and --confident")
         self.train_labels = labels
         if data.het_downsample:
-            rows = self.info.get("config", {}).get("pileup", {}).get("reference_band_height", 5)
-            self.train_set = HetDownsampled(self.train_set, labels, self.info["channels"], data.het_downsample, rows)
+            rows = self.info.get("config", {}).get("pileup", {}).get("reference_band_height",
+                                                                    PileupConfig.reference_band_height)
+            self.train_set = HetDownsampled(self.train_set, self.info["channels"], data.het_downsample, rows)
