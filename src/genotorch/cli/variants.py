@@ -92,6 +92,8 @@ def call_cmd(
     examples: Optional[List[Path]] = typer.Option(None, "--examples", help="Call from make-examples HDF5 file(s) "
                                                   "instead of --reads (repeat it for one file per --shard)."),
     workers: int = typer.Option(1, "--workers", "-j", help="Processes making pileups."),
+    threads: int = typer.Option(1, "--threads", min=1, help="Threads for the model on the CPU. 1 costs the least CPU "
+                                "time per candidate; run more --workers or --shard jobs to use more cores."),
     gvcf: Optional[Path] = typer.Option(None, "--gvcf", help="Also write a gVCF (.g.vcf.gz, DeepVariant-style "
                                         "reference blocks with <*>, GQ bands of 5, MIN_DP) for joint genotyping."),
     phase: bool = typer.Option(True, "--phase/--no-phase", help="Long-read presets: when the reads carry no HP tags, "
@@ -127,7 +129,7 @@ def call_cmd(
         if shard:
             raise GenotorchError("--shard applies to --reads; with --examples, give the shards' HDF5 files instead")
         stats = call_from_examples([str(e) for e in examples], str(ref), str(model), str(output), min_qual,
-                                   command=command_line())
+                                   command=command_line(), threads=threads)
     else:
         if reads is None:
             raise GenotorchError("give --reads (BAM/CRAM) or --examples (HDF5 from make-examples)")
@@ -135,7 +137,7 @@ def call_cmd(
             stats = call_variants(str(ref), str(reads), str(model), str(output), regions, workers, min_qual,
                                   progress=update, max_candidates_per_kb=max_candidates_per_kb,
                                   command=command_line(), preset=preset, shard=shard,
-                                  gvcf=str(gvcf) if gvcf else None, phase=phase)
+                                  gvcf=str(gvcf) if gvcf else None, phase=phase, threads=threads)
     console.print(f"wrote {stats['records']} records ({stats['pass']} PASS) from {stats['candidates']} candidates "
                   f"to {output} in {time.perf_counter() - t0:.1f} s")
 

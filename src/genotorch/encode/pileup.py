@@ -41,12 +41,12 @@ from __future__ import annotations
 
 import functools
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
-from genotorch.encode.read_events import ReadEvents, read_allele_at
+from genotorch.encode.read_events import ReadEvents, expand_blocks, read_allele_at
 from genotorch.errors import GenotorchError
 
 ALL_CHANNELS = (
@@ -147,16 +147,17 @@ def _scale_int(value: int, cap: int) -> int:
 class EncodedRead:
     """A read drawn once over its span; candidates copy slices of it.
 
-    ``planes[k, j]`` is the value of base-level channel k (read_base, base_quality, base_differs_from_ref) at
-    reference position ``start + j``; ``drawn[j]`` marks drawn columns; ``qual[j]`` the raw phred quality drawn.
+    ``image[k, j]`` is the value of channel k of ``config.channels`` at reference position ``start + j``, as a pileup
+    row shows it, with ``read_supports_variant`` drawn as "does not support" (a candidate that the read carries
+    redraws that channel); ``drawn[j]`` marks drawn columns; ``qual[j]`` the raw phred quality drawn. The arrays may
+    be views into one buffer shared by the reads encoded together: read them, do not write them.
     """
 
     events: ReadEvents
     start: int
-    planes: np.ndarray
+    image: np.ndarray
     drawn: np.ndarray
     qual: np.ndarray
-    read_level: dict = field(default_factory=dict)
     sort_key: tuple = ()
 
     @property
@@ -167,46 +168,79 @@ class EncodedRead:
 
 def encode_read(ev: ReadEvents, ref_seq: str, ref_offset: int, config: PileupConfig) -> EncodedRead:
     """Draw ``ev`` over its span. ``ref_seq`` (upper case) starts at 0-based ``ref_offset`` and must cover the read."""
-    read = ev.read
-    start, end = read.reference_start, read.reference_end
-    n = end - start
-    planes = np.zeros((3, n), dtype=np.uint8)
-    drawn = np.zeros(n, dtype=bool)
-    qual = np.zeros(n, dtype=np.int16)
-    seq = np.frombuffer(read.query_sequence.encode(), dtype=np.uint8)
-    quals = np.asarray(read.query_qualities if read.query_qualities is not None else [60] * len(seq), dtype=np.int16)
-    ref = np.frombuffer(ref_seq[start - ref_offset : end - ref_offset].encode(), dtype=np.uint8)
-    cols = ev.ref_pos - start
-    bases = seq[ev.read_pos]
-    upper = bases & 0xDF
+    return encode_reads([ev], ref_seq, ref_offset, config)[0]
+
+
+def encode_reads(events: Sequence[ReadEvents], ref_seq: str, ref_offset: int, config: PileupConfig
+                 ) -> list[EncodedRead]:
+    """Draw each read of ``events`` over its span (see :class:`EncodedRead`), all in one pass over one buffer.
+    ``ref_seq`` (upper case) starts at 0-based ``ref_offset`` and must cover every read."""
+    if not events:
+        return []
+    n_reads = len(events)
+    starts = np.fromiter((ev.start for ev in events), dtype=np.int64, count=n_reads)
+    spans = np.fromiter((ev.end for ev in events), dtype=np.int64, count=n_reads) - starts
+    col0 = np.cumsum(spans) - spans  # each read's first column in the buffer
+    read_len = np.fromiter((len(ev.seq) for ev in events), dtype=np.int64, count=n_reads)
+    seq0 = np.cumsum(read_len) - read_len
+    total = int(spans.sum())
+    planes = np.zeros((3, total), dtype=np.uint8)  # read_base, base_quality, base_differs_from_ref
+    drawn = np.zeros(total, dtype=bool)
+    qual = np.zeros(total, dtype=np.int16)
+    seq = np.concatenate([ev.seq for ev in events])
+    quals = np.concatenate([ev.quals if ev.quals is not None else np.full(len(ev.seq), 60, dtype=np.uint8)
+                            for ev in events]).astype(np.int16)
+    blocks = np.array([b for ev in events for b in ev.blocks], dtype=np.int64).reshape(-1, 3)
+    per_read = [len(ev.blocks) for ev in events]
+    blocks[:, 1] += np.repeat(seq0, per_read)
+    rp, qp = expand_blocks(blocks)
+    cols = rp + np.repeat(np.repeat(col0 - starts, per_read), blocks[:, 2])
+    bases = seq[qp]
+    ref = np.frombuffer(ref_seq.encode(), dtype=np.uint8)[rp - ref_offset]
     planes[0, cols] = BASE_COLOR[bases]
-    qual[cols] = quals[ev.read_pos]
-    planes[2, cols] = np.where(upper == ref[cols], MATCHES_REF, DIFFERS_FROM_REF)
+    qual[cols] = quals[qp]
+    planes[2, cols] = np.where((bases & 0xDF) == ref, MATCHES_REF, DIFFERS_FROM_REF)
     drawn[cols] = True
-    for anchor, first, _, _ in ev.insertions:
-        _draw_anchor(planes, qual, anchor - start, quals[first])
-    for anchor, _, anchor_read_i in ev.deletions:
-        _draw_anchor(planes, qual, anchor - start, quals[anchor_read_i])
+    for k, ev in enumerate(events):  # indel anchors, drawn over their aligned base
+        if ev.insertions or ev.deletions:
+            c0, n, s0 = int(col0[k]), int(spans[k]), int(seq0[k])
+            for anchor, first, _, _ in ev.insertions:
+                _draw_anchor(planes, qual, c0, n, anchor - ev.start, quals[s0 + first])
+            for anchor, _, anchor_read_i in ev.deletions:
+                _draw_anchor(planes, qual, c0, n, anchor - ev.start, quals[s0 + anchor_read_i])
     planes[1] = _scale(qual, config.base_quality_cap)  # undrawn columns have quality 0 -> 0
-    mate = 0 if (read.is_read1 or not read.is_paired) else 1
-    read_level = {
-        "mapping_quality": _scale_int(read.mapping_quality, config.mapping_quality_cap),
-        "strand": STRAND_REVERSE if read.is_reverse else STRAND_FORWARD,
-        "insert_size": _scale_int(abs(read.template_length), config.max_fragment_length),
-    }
-    if config.row_order == "haplotype":
-        hp = read.get_tag("HP") if read.has_tag("HP") else 0
-        key = (start, zlib.crc32(read.query_name.encode()), mate, hp if hp in (1, 2) else 3)
-    else:
-        key = (start, read.query_name, mate, 0)
-    return EncodedRead(ev, start, planes, drawn, qual, read_level, key)
+    level = np.zeros((n_reads, len(ALL_CHANNELS)), dtype=np.uint8)  # read-level values, by channel name
+    keys = []
+    for k, ev in enumerate(events):
+        read = ev.read
+        level[k, 2] = _scale_int(read.mapping_quality, config.mapping_quality_cap)
+        level[k, 3] = STRAND_REVERSE if read.is_reverse else STRAND_FORWARD
+        level[k, 6] = _scale_int(abs(read.template_length), config.max_fragment_length)
+        mate = 0 if (read.is_read1 or not read.is_paired) else 1
+        if config.row_order == "haplotype":
+            hp = read.get_tag("HP") if read.has_tag("HP") else 0
+            keys.append((ev.start, zlib.crc32(read.query_name.encode()), mate, hp if hp in (1, 2) else 3))
+        else:
+            keys.append((ev.start, read.query_name, mate, 0))
+    level[:, 4] = SUPPORTS_OTHER
+    image = np.zeros((len(config.channels), total), dtype=np.uint8)
+    for c, ch in enumerate(config.channels):
+        if ch in _PLANE:
+            image[c] = planes[_PLANE[ch]]
+        else:
+            image[c] = np.repeat(level[:, ALL_CHANNELS.index(ch)], spans) * drawn
+    return [EncodedRead(ev, ev.start, image[:, a:a + n], drawn[a:a + n], qual[a:a + n], key)
+            for ev, a, n, key in zip(events, col0.tolist(), spans.tolist(), keys)]
 
 
-def _draw_anchor(planes: np.ndarray, qual: np.ndarray, col: int, q: int) -> None:
-    if 0 <= col < planes.shape[1]:
-        planes[0, col] = 0  # '*' has no base colour
-        planes[2, col] = DIFFERS_FROM_REF
-        qual[col] = q
+_PLANE = {"read_base": 0, "base_quality": 1, "base_differs_from_ref": 2}
+
+
+def _draw_anchor(planes: np.ndarray, qual: np.ndarray, col0: int, n: int, col: int, q: int) -> None:
+    if 0 <= col < n:
+        planes[0, col0 + col] = 0  # '*' has no base colour
+        planes[2, col0 + col] = DIFFERS_FROM_REF
+        qual[col0 + col] = q
 
 
 def reference_rows(ref_window: str, config: PileupConfig) -> np.ndarray:
@@ -277,20 +311,14 @@ def build_pileup(
     rb = config.reference_band_height
     image[:, :rb, :] = reference_rows(ref_window, config)
     win_start = pos - half
-    plane_index = {"read_base": 0, "base_quality": 1, "base_differs_from_ref": 2}
+    support = config.channels.index("read_supports_variant") if "read_supports_variant" in config.channels else -1
     end = pos + max(len(ref) for ref, _ in alleles)
     for row, r in enumerate(select_reads(reads, contig, pos, end, config), start=rb):
         a, b = max(win_start, r.start), min(win_start + w, r.end)
         if a >= b:
             continue
         src, dst = slice(a - r.start, b - r.start), slice(a - win_start, b - win_start)
-        mask = r.drawn[src]
-        carries = any(read_allele_at(r.events, pos, ref, alt) for ref, alt in alleles)
-        supports = SUPPORTS_ALT if carries else SUPPORTS_OTHER
-        for k, ch in enumerate(config.channels):
-            if ch in plane_index:
-                image[k, row, dst] = r.planes[plane_index[ch], src]
-            else:
-                value = supports if ch == "read_supports_variant" else r.read_level[ch]
-                image[k, row, dst] = np.where(mask, value, 0)
+        image[:, row, dst] = r.image[:, src]
+        if support >= 0 and any(read_allele_at(r.events, pos, ref, alt) for ref, alt in alleles):
+            image[support, row, dst] = np.where(r.drawn[src], SUPPORTS_ALT, 0)
     return image

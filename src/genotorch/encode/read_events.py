@@ -7,8 +7,6 @@ an insertion after reference base ``a`` has anchor ``a``; a deletion of bases ``
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pysam
 
@@ -17,46 +15,94 @@ _M, _I, _D, _N, _S, _H, _P, _EQ, _X = range(9)
 _ALIGNED = (_M, _EQ, _X)
 
 
-@dataclass
 class ReadEvents:
     """The alignment of one read, decomposed.
 
     Attributes
     ----------
+    read: pysam.AlignedSegment
+    start, end: int
+        0-based reference span ``[start, end)`` of the alignment when decomposed (``reference_start`` /
+        ``reference_end``).
+    clips: (int, int)
+        Soft-clipped bases at the start and at the end of the alignment.
+    blocks: list of (int, int, int)
+        Each aligned (M/=/X) run as (reference start, read start, length), in read order.
     ref_pos: np.ndarray, shape=(n_aligned,), dtype=int64
-        Reference position (0-based) of each aligned (M/=/X) base.
+        Reference position (0-based) of each aligned base (built from ``blocks`` on first use).
     read_pos: np.ndarray, shape=(n_aligned,), dtype=int64
-        Index into the read's sequence of each aligned base.
+        Index into the read's sequence of each aligned base (built on first use).
     insertions: list of (anchor, first_read_index, inserted_bases, min_base_quality)
     deletions: list of (anchor, length, anchor_read_index)
         ``anchor_read_index`` is -1 when the deletion opens the alignment.
+    seq: np.ndarray, shape=(read_length,), dtype=uint8
+        The read's bases as ASCII codes (as stored: case kept), read once from the BAM record.
+    quals: np.ndarray, shape=(read_length,), dtype=uint8, or None
+        The read's base qualities (phred), None when the record has none.
 
     Indels are recorded only when an aligned base precedes them (their anchor), so an anchor is always in
-    ``ref_pos``.
+    ``ref_pos``. The read record is not copied: when its alignment changes, decompose it again.
     """
 
-    read: pysam.AlignedSegment
-    ref_pos: np.ndarray
-    read_pos: np.ndarray
-    insertions: list = field(default_factory=list)
-    deletions: list = field(default_factory=list)
+    __slots__ = ("read", "start", "end", "clips", "blocks", "insertions", "deletions", "seq", "quals", "_pos")
+
+    def __init__(self, read, start: int, end: int, clips: tuple[int, int], blocks: list, insertions: list,
+                 deletions: list, seq: np.ndarray, quals: np.ndarray | None):
+        self.read, self.start, self.end, self.clips, self.blocks = read, start, end, clips, blocks
+        self.insertions, self.deletions, self.seq, self.quals = insertions, deletions, seq, quals
+        self._pos: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def n_aligned(self) -> int:
+        """Number of aligned bases."""
+        return sum(n for _, _, n in self.blocks)
+
+    def _positions(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._pos is None:
+            if len(self.blocks) == 1:  # most reads: one aligned run
+                r0, q0, n = self.blocks[0]
+                self._pos = (np.arange(r0, r0 + n, dtype=np.int64), np.arange(q0, q0 + n, dtype=np.int64))
+            else:
+                self._pos = expand_blocks(np.array(self.blocks, dtype=np.int64).reshape(-1, 3))
+        return self._pos
+
+    @property
+    def ref_pos(self) -> np.ndarray:
+        """Reference position of each aligned base, int64 (see the class)."""
+        return self._positions()[0]
+
+    @property
+    def read_pos(self) -> np.ndarray:
+        """Read index of each aligned base, int64 (see the class)."""
+        return self._positions()[1]
+
+
+def expand_blocks(blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Aligned runs ``(ref start, read start, length)``, shape (n, 3) int64 -> the (reference, read) position of
+    every aligned base, two int64 arrays of length ``sum(length)``, in run order."""
+    if len(blocks) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    n = blocks[:, 2]
+    run_start = np.cumsum(n) - n
+    step = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(run_start, n)
+    return np.repeat(blocks[:, 0], n) + step, np.repeat(blocks[:, 1], n) + step
 
 
 def read_events(read: pysam.AlignedSegment) -> ReadEvents:
     """Walk the CIGAR of ``read`` once. Soft/hard clips, skips (N) and pads contribute no bases or events."""
-    ref_i = read.reference_start
+    start = ref_i = read.reference_start
     read_i = 0
-    ref_chunks: list[np.ndarray] = []
-    read_chunks: list[np.ndarray] = []
+    blocks: list[tuple[int, int, int]] = []  # (ref start, read start, length) of each aligned run
     ins: list = []
     dels: list = []
     quals = read.query_qualities
-    seq = read.query_sequence or ""
+    text = read.query_sequence or ""
     prev_aligned = False
-    for op, n in read.cigartuples or ():
+    cigar = read.cigartuples or ()
+    for op, n in cigar:
         if op in _ALIGNED:
-            ref_chunks.append(np.arange(ref_i, ref_i + n, dtype=np.int64))
-            read_chunks.append(np.arange(read_i, read_i + n, dtype=np.int64))
+            blocks.append((ref_i, read_i, n))
             ref_i += n
             read_i += n
             prev_aligned = True
@@ -64,7 +110,7 @@ def read_events(read: pysam.AlignedSegment) -> ReadEvents:
         if op == _I:
             if prev_aligned:
                 q = min(quals[read_i : read_i + n]) if quals is not None else 255
-                ins.append((ref_i - 1, read_i, seq[read_i : read_i + n].upper(), int(q)))
+                ins.append((ref_i - 1, read_i, text[read_i : read_i + n].upper(), int(q)))
             read_i += n
         elif op == _S:
             read_i += n
@@ -77,11 +123,11 @@ def read_events(read: pysam.AlignedSegment) -> ReadEvents:
         else:  # hard clip, pad: no effect on the alignment
             continue
         prev_aligned = False
-    if ref_chunks:
-        rp, qp = np.concatenate(ref_chunks), np.concatenate(read_chunks)
-    else:
-        rp = qp = np.zeros(0, dtype=np.int64)
-    return ReadEvents(read, rp, qp, ins, dels)
+    lead = cigar[0][1] if cigar and cigar[0][0] == _S else 0
+    trail = cigar[-1][1] if len(cigar) > 1 and cigar[-1][0] == _S else 0
+    seq = np.frombuffer(text.encode(), dtype=np.uint8)
+    qual_codes = np.frombuffer(quals, dtype=np.uint8) if quals is not None else None
+    return ReadEvents(read, start, ref_i, (lead, trail), blocks, ins, dels, seq, qual_codes)
 
 
 def read_allele_at(ev: ReadEvents, pos: int, ref: str, alt: str) -> bool:

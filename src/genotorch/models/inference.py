@@ -7,6 +7,7 @@ or on CUDA (used whenever present; bfloat16 autocast there), whatever the batch 
 
 from __future__ import annotations
 
+import contextlib
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
@@ -51,6 +52,28 @@ def run_batches(model: nn.Module, batches: Iterable, fn: Callable[[nn.Module, to
             yield fn(model, x).float().cpu().numpy()
             if progress:
                 progress(k, total if total is not None else k)
+
+
+@contextlib.contextmanager
+def cpu_threads(n: int | None) -> Iterator[None]:
+    """Run the block with torch's intra-op thread count set to ``n`` (None: leave it), restored afterwards.
+
+    Raises
+    ------
+    ValueError
+        ``n`` below 1.
+    """
+    if n is None:
+        yield
+        return
+    if n < 1:
+        raise ValueError(f"threads {n}: give 1 or more")
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 class _Null:

@@ -19,7 +19,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from genotorch.encode.read_events import ReadEvents
+from genotorch.encode.read_events import ReadEvents, expand_blocks
 from genotorch.errors import GenotorchError
 from genotorch.io.examples import Candidate
 
@@ -84,19 +84,9 @@ def count_alleles(
         Upper-case reference bases starting at 0-based ``ref_offset``; must cover ``[start, end + max_indel_length]``.
     """
     length = end - start
-    keys: list[np.ndarray] = []
+    events = list(events)
     indels: Counter = Counter()
     for ev in events:
-        inside = (ev.ref_pos >= start) & (ev.ref_pos < end)
-        if not inside.any():
-            continue
-        rp, qp = ev.ref_pos[inside], ev.read_pos[inside]
-        quals = ev.read.query_qualities
-        if quals is not None:
-            keep = np.asarray(quals, dtype=np.int64)[qp] >= config.min_base_quality
-            rp, qp = rp[keep], qp[keep]
-        seq = np.frombuffer(ev.read.query_sequence.encode(), dtype=np.uint8)
-        keys.append((rp - start) * 5 + _CODE[seq[qp]])
         for anchor, _, bases, q in ev.insertions:
             if start <= anchor < end and q >= config.min_base_quality and len(bases) <= config.max_indel_length:
                 r = ref_seq[anchor - ref_offset]
@@ -105,7 +95,19 @@ def count_alleles(
             if start <= anchor < end and n <= config.max_indel_length:
                 r = ref_seq[anchor - ref_offset : anchor - ref_offset + n + 1]
                 indels[(anchor, r, r[0])] += 1
-    flat = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
+    if not events:
+        return AlleleCounts(contig, start, end, np.zeros((length, 5), dtype=np.int64), indels)
+    # every aligned base of every read at once: index into the reads' concatenated bases and qualities
+    read_len = np.fromiter((len(ev.seq) for ev in events), dtype=np.int64, count=len(events))
+    offsets = np.cumsum(read_len) - read_len
+    blocks = np.array([b for ev in events for b in ev.blocks], dtype=np.int64).reshape(-1, 3)
+    blocks[:, 1] += np.repeat(offsets, [len(ev.blocks) for ev in events])
+    rp, qp = expand_blocks(blocks)
+    seq = np.concatenate([ev.seq for ev in events])
+    quals = np.concatenate([ev.quals if ev.quals is not None else np.full(len(ev.seq), 255, dtype=np.uint8)
+                            for ev in events])  # no qualities: every base counts
+    keep = (rp >= start) & (rp < end) & (quals[qp] >= config.min_base_quality)
+    flat = (rp[keep] - start) * 5 + _CODE[seq[qp[keep]]]
     counts = np.bincount(flat, minlength=length * 5).reshape(length, 5)
     return AlleleCounts(contig, start, end, counts, indels)
 

@@ -14,16 +14,18 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
-import pysam
 
 from genotorch.encode.read_events import ReadEvents
 from genotorch.errors import GenotorchError
 from genotorch.variants.alleles import normalize_allele
 
+_UPPER = np.frombuffer(bytes(range(256)).upper(), dtype=np.uint8)  # byte -> its upper-case byte
+_IS_ACGT = np.zeros(256, dtype=bool)
+_IS_ACGT[np.frombuffer(b"ACGT", dtype=np.uint8)] = True
+
 Allele = tuple[int, str, str]
 FetchRef = Callable[[int, int], str]
 
-_S = 4  # pysam CIGAR soft clip
 
 
 @dataclass(frozen=True)
@@ -116,19 +118,19 @@ def _evidence(events: Sequence[ReadEvents], config: RealignConfig) -> dict[int, 
         for anchor, n, _ in ev.deletions:
             seen.add(anchor)
             longest[anchor] = max(longest.get(anchor, 0), n)
-        cig = ev.read.cigartuples or ()
-        if cig and cig[0][0] == _S and cig[0][1] >= config.min_soft_clip:
-            seen.add(ev.read.reference_start)
-        if cig and cig[-1][0] == _S and cig[-1][1] >= config.min_soft_clip:
-            seen.add(ev.read.reference_end - 1)
+        lead, trail = ev.clips
+        if lead >= config.min_soft_clip:
+            seen.add(ev.start)
+        if trail >= config.min_soft_clip:
+            seen.add(ev.end - 1)
         count.update(seen)
     return {p: (n, longest.get(p, 0)) for p, n in count.items()}
 
 
 def _depth_at(events: Sequence[ReadEvents], positions: Sequence[int]) -> np.ndarray:
     """Reads whose alignment spans each of ``positions``."""
-    starts = np.sort([ev.read.reference_start for ev in events])
-    ends = np.sort([ev.read.reference_end for ev in events])
+    starts = np.sort([ev.start for ev in events])
+    ends = np.sort([ev.end for ev in events])
     p = np.asarray(positions)
     return np.searchsorted(starts, p, side="right") - np.searchsorted(ends, p, side="right")
 
@@ -181,19 +183,19 @@ def read_alleles(ev: ReadEvents, ws: int, we: int, fetch: FetchRef, min_base_qua
     inside = (ev.ref_pos >= ws) & (ev.ref_pos < we)
     if inside.any():
         rp, qp = ev.ref_pos[inside], ev.read_pos[inside]
-        seq = ev.read.query_sequence
-        quals = ev.read.query_qualities
-        ref = fetch(int(rp[0]), int(rp[-1]) + 1)
-        for r, q in zip(rp.tolist(), qp.tolist()):
-            b = seq[q].upper()
-            rb = ref[r - int(rp[0])]
-            if b != rb and b in "ACGT" and rb in "ACGT" and (quals is None or quals[q] >= min_base_quality):
-                out.append((r, rb, b))
+        r0 = int(rp[0])
+        ref = np.frombuffer(fetch(r0, int(rp[-1]) + 1).encode(), dtype=np.uint8)[rp - r0]
+        base = _UPPER[ev.seq[qp]]
+        hit = (base != ref) & _IS_ACGT[base] & _IS_ACGT[ref]
+        if ev.quals is not None:
+            hit &= ev.quals[qp] >= min_base_quality
+        for r, rb, b in zip(rp[hit].tolist(), ref[hit].tobytes().decode(), base[hit].tobytes().decode()):
+            out.append((r, rb, b))
     return sorted(out)
 
 
 def _spans(ev: ReadEvents, ws: int, we: int) -> bool:
-    return ev.read.reference_start <= ws and ev.read.reference_end >= we
+    return ev.start <= ws and ev.end >= we
 
 
 def _compatible(alleles: Sequence[Allele]) -> bool:
@@ -267,25 +269,28 @@ def _normalized(alleles: Sequence[Allele], fetch: FetchRef) -> list[Allele]:
     return norm if _compatible(norm) else sorted(alleles)
 
 
-def assemble(reads: Sequence[pysam.AlignedSegment], ref_window: str, config: RealignConfig) -> list[str]:
+def assemble(reads: Sequence[ReadEvents], ref_window: str, config: RealignConfig) -> list[str]:
     """Haplotype sequences of the window assembled from a de Bruijn graph of the reads' k-mers and the reference's
     (DeepVariant's ``debruijn_graph``): the smallest k in ``kmer_sizes`` whose pruned graph has no cycle and at most
     ``max_paths`` paths from the window's first reference k-mer to its last. Read k-mers holding a base below
     ``min_base_quality`` or an N are left out. Returns [] when no k works."""
+    prepared = []  # (upper-case sequence, bad-base mask) of each read
+    for ev in reads:
+        upper = _UPPER[ev.seq]
+        bad = upper == ord("N")
+        if ev.quals is not None:
+            bad |= ev.quals < config.min_base_quality
+        prepared.append((upper.tobytes().decode(), bad))
     for k in config.kmer_sizes:
         if len(ref_window) < k + 2:
             break
         edges: Counter = Counter()
-        for r in reads:
-            seq = r.query_sequence.upper()
+        for seq, bad in prepared:
             if len(seq) <= k:
                 continue
-            q = np.asarray(r.query_qualities if r.query_qualities is not None else [60] * len(seq))
-            bad = (q < config.min_base_quality) | (np.frombuffer(seq.encode(), np.uint8) == ord("N"))
             cum = np.concatenate([[0], np.cumsum(bad)])
             ok = (cum[k + 1:] - cum[:-(k + 1)]) == 0  # (k+1)-mers without a bad base
-            for i in np.flatnonzero(ok).tolist():
-                edges[seq[i:i + k + 1]] += 1
+            edges.update(seq[i:i + k + 1] for i in np.flatnonzero(ok).tolist())
         graph: dict[str, list[str]] = {}
         for e, n in edges.items():
             if n >= config.min_allele_reads:
@@ -342,7 +347,7 @@ def candidate_haplotypes(events: Sequence[ReadEvents], ws: int, we: int, fetch: 
         import parasail
 
         matrix = parasail.matrix_create("ACGT", config.match, -config.mismatch)
-        for seq in assemble([ev.read for ev in events], ref_window, config):
+        for seq in assemble(events, ref_window, config):
             if seq != ref_window:
                 alleles = _alleles_from_alignment(seq, ref_window, ws, fetch, matrix)
                 if alleles:

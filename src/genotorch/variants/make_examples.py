@@ -19,7 +19,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 import genotorch
-from genotorch.encode.pileup import EncodedRead, PileupConfig, build_pileup, encode_read
+from genotorch.encode.pileup import EncodedRead, PileupConfig, build_pileup, encode_reads
 from genotorch.encode.read_events import read_events
 from genotorch.errors import GenotorchError
 from genotorch.io.alignments import ReadFilter, fetch_reads, has_reads, open_alignments, reference_md5_mismatches
@@ -178,8 +178,8 @@ class ChunkProcessor:
         if cfg.realign.enabled:
             fetch = functools.partial(self.reference.fetch, chunk.contig)
             events, _ = realign_reads(events, fetch, chunk.start - half, chunk.end + half, cfg.realign)
-        lo = min([chunk.start - half] + [ev.read.reference_start for ev in events]) - 1
-        hi = max([chunk.end + half + cfg.candidates.max_indel_length] + [ev.read.reference_end for ev in events]) + 1
+        lo = min([chunk.start - half] + [ev.start for ev in events]) - 1
+        hi = max([chunk.end + half + cfg.candidates.max_indel_length] + [ev.end for ev in events]) + 1
         return events, self.reference.fetch(chunk.contig, lo, hi), lo
 
     def _pileups(self, events, ref_seq: str, lo: int, examples: Sequence[Example]) -> np.ndarray:
@@ -188,7 +188,7 @@ class ChunkProcessor:
         pileups = np.zeros((len(examples), *cfg.shape), dtype=np.uint8)
         if not examples:
             return pileups
-        encoded = [encode_read(ev, ref_seq, lo, cfg) for ev in events]
+        encoded = _encode_near_examples(events, examples, ref_seq, lo, cfg)
         starts = np.array([e.start for e in encoded], dtype=np.int64)
         max_span = max((e.end - e.start for e in encoded), default=0)
         for k, ex in enumerate(examples):
@@ -197,6 +197,23 @@ class ChunkProcessor:
             window = ref_seq[c.pos - half - lo : c.pos + half + 1 - lo]
             pileups[k] = build_pileup(near, c.contig, c.pos, [(m.ref, m.alt) for m in ex.members], window, cfg)
         return pileups
+
+
+def _encode_near_examples(events, examples: Sequence[Example], ref_seq: str, lo: int,
+                          cfg: PileupConfig) -> list[EncodedRead]:
+    """The reads that some example draws (overlapping its ``[pos - buffer, end + buffer)``), encoded once each, in
+    the order of ``events``. Only these reach a pileup, so the others are not drawn at all (most reads of a chunk
+    lie away from every candidate)."""
+    buf = cfg.read_overlap_buffer_bp
+    spans = np.array([(e.row.pos - buf, e.row.end + buf) for e in examples], dtype=np.int64).reshape(-1, 2)
+    lo_sorted = np.sort(spans[:, 0])
+    hi_by_lo = np.maximum.accumulate(spans[np.argsort(spans[:, 0], kind="stable"), 1])
+    starts = np.fromiter((ev.start for ev in events), dtype=np.int64, count=len(events))
+    ends = np.fromiter((ev.end for ev in events), dtype=np.int64, count=len(events))
+    # the example spans that start before a read ends: does the furthest-reaching one reach past the read's start?
+    k = np.searchsorted(lo_sorted, ends, side="left")
+    drawn = (k > 0) & (hi_by_lo[np.maximum(k - 1, 0)] > starts)
+    return encode_reads([events[i] for i in np.flatnonzero(drawn)], ref_seq, lo, cfg)
 
 
 def _reads_near(encoded: list[EncodedRead], starts: np.ndarray, max_span: int, lo: int, hi: int) -> list[EncodedRead]:

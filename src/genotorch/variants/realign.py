@@ -142,8 +142,7 @@ def _extents(events: Sequence[ReadEvents]) -> tuple[np.ndarray, np.ndarray]:
     """Each read's reference span widened by its soft clips (where clipped bases would land)."""
     lo, hi = np.zeros(len(events), np.int64), np.zeros(len(events), np.int64)
     for i, ev in enumerate(events):
-        lead, trail = _clips(ev.read.cigartuples)
-        lo[i], hi[i] = ev.read.reference_start - lead, ev.read.reference_end + trail
+        lo[i], hi[i] = ev.start - ev.clips[0], ev.end + ev.clips[1]
     return lo, hi
 
 
@@ -206,12 +205,12 @@ def realign_reads(events: list[ReadEvents], fetch: FetchRef, start: int, end: in
     if not config.enabled or not events:
         return events, stats
     events = list(events)
-    is_long = [len(ev.read.query_sequence or "") > config.max_read_length for ev in events]
+    is_long = [len(ev.seq) > config.max_read_length for ev in events]
     if any(is_long):  # long reads are left as they are (DeepVariant does not realign them either, and aligning
         # them to a padded haplotype would cost memory and time in proportion to their length)
         short, stats = realign_reads([ev for ev, lg in zip(events, is_long) if not lg], fetch, start, end, config)
         long_reads = [ev for ev, lg in zip(events, is_long) if lg]
-        return sorted(long_reads + short, key=lambda ev: ev.read.reference_start), stats
+        return sorted(long_reads + short, key=lambda ev: ev.start), stats
     matrix = parasail.matrix_create("ACGT", config.match, -config.mismatch)
     windows = select_windows(events, fetch, start, end, config)
     stats.windows = len(windows)
@@ -221,10 +220,10 @@ def realign_reads(events: list[ReadEvents], fetch: FetchRef, start: int, end: in
         changed = realign_window(events, touching, ws, we, fetch, config, matrix)
         for i in changed:
             events[i] = read_events(events[i].read)
-            lead, trail = _clips(events[i].read.cigartuples)
-            lo[i], hi[i] = events[i].read.reference_start - lead, events[i].read.reference_end + trail
+            lo[i], hi[i] = events[i].start - events[i].clips[0], events[i].end + events[i].clips[1]
         stats.reads_realigned += len(changed)
     if stats.reads_realigned:
-        order = sorted(range(len(events)), key=lambda i: (events[i].read.reference_start, i))
+        order = np.argsort(np.fromiter((ev.start for ev in events), dtype=np.int64, count=len(events)),
+                           kind="stable")  # by start, ties in their current order
         events = [events[i] for i in order]
     return events, stats
