@@ -50,12 +50,20 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
     pass
 
 
+GC_THRESHOLD = 100_000  # allocations between young-generation collections (Python's default: 700)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``genotorch`` command: arguments normalised (:mod:`genotorch.cli.conventions`), then
     dispatched to the command."""
+    import gc
     import sys
 
     from genotorch.cli.common import err_console
+
+    # The command's own objects are freed by reference counting; Python's default collector thresholds (700
+    # allocations) would walk every live object (torch's among them) thousands of times over a run.
+    gc.set_threshold(GC_THRESHOLD, 50, 100)
     from genotorch.cli.conventions import normalize_argv
 
     args, notes = normalize_argv(sys.argv[1:] if argv is None else argv, typer.main.get_command(app))

@@ -110,6 +110,8 @@ def _evidence(events: Sequence[ReadEvents], config: RealignConfig) -> dict[int, 
     count: Counter = Counter()
     longest: dict[int, int] = {}
     for ev in events:
+        if not (ev.insertions or ev.deletions) and max(ev.clips) < config.min_soft_clip:
+            continue  # no evidence (most reads)
         if ev.read.mapping_quality < config.min_mapping_quality:
             continue
         seen = set()
