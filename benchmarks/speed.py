@@ -9,7 +9,7 @@ For each input: `genotorch make-examples` and `genotorch call` (1 worker, the sh
 realignment switched off, to price it) and `bcftools mpileup | bcftools call`, each as a separate command run
 --repeats times; the median wall time, CPU time
 (user + sys of the command and its children), peak RSS. Derived: candidates/s, reference bp per CPU-second,
-CPU-seconds per 100 kb, examples/s through the model alone (batch 256, weights loaded once), and the start-up cost
+CPU-seconds per 100 kb, examples/s through the model alone (call's CPU batch of 8, weights loaded once), and the start-up cost
 (`import genotorch.variants.call` + loading the model).
 
 Anchor: DeepVariant's published whole-genome run (HG003 30x on 96 vCPUs: make_examples 45 min, call_variants 16 min,
@@ -122,7 +122,7 @@ def main(argv=None) -> int:
             inputs.append((name, v / folder / bam, region, bp, v / folder / fa, preset, x))
     gt = [sys.executable, "-m", "genotorch.cli.main"]
     no_realign = model_without_realignment(args.cache)
-    env_note = f"{os.cpu_count()} cores; torch threads default"
+    env_note = f"{os.cpu_count()} cores; call runs its model on 1 torch thread, its default"
     print(f"# genotorch speed, median of {args.repeats} ({env_note}); DeepVariant anchor {DV_VCPU_S_PER_100KB:.1f} "
           "vCPU-s per 100 kb")
     rows = []
@@ -169,7 +169,7 @@ STAGES = [  # (label, function name as cProfile reports it: file suffix, functio
     ("local realignment", "realign.py", "realign_reads"),
     ("allele counting", "candidates.py", "count_alleles"),
     ("candidate finding", "candidates.py", "find_candidates"),
-    ("read encoding (encode_read)", "pileup.py", "encode_read"),
+    ("read encoding (encode_reads)", "pileup.py", "encode_reads"),
     ("pileup assembly (build_pileup)", "pileup.py", "build_pileup"),
     ("model forward (predict_probs)", "call.py", "predict_probs"),
     ("genotypes + VCF records (postprocess)", "postprocess.py", "postprocess"),
