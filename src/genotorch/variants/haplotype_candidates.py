@@ -286,13 +286,7 @@ def assemble(reads: Sequence[ReadEvents], ref_window: str, config: RealignConfig
     for k in config.kmer_sizes:
         if len(ref_window) < k + 2:
             break
-        edges: Counter = Counter()
-        for seq, bad in prepared:
-            if len(seq) <= k:
-                continue
-            cum = np.concatenate([[0], np.cumsum(bad)])
-            ok = (cum[k + 1:] - cum[:-(k + 1)]) == 0  # (k+1)-mers without a bad base
-            edges.update(seq[i:i + k + 1] for i in np.flatnonzero(ok).tolist())
+        edges = _kmer_counts(prepared, k + 1)
         graph: dict[str, list[str]] = {}
         for e, n in edges.items():
             if n >= config.min_allele_reads:
@@ -305,6 +299,18 @@ def assemble(reads: Sequence[ReadEvents], ref_window: str, config: RealignConfig
         if paths is not None:
             return paths
     return []
+
+
+def _kmer_counts(reads: Sequence[tuple[str, np.ndarray]], m: int) -> Counter:
+    """How many times each m-mer without a bad base occurs in ``reads`` ((sequence, bool bad-base mask) each)."""
+    counts: Counter = Counter()
+    for seq, bad in reads:
+        if len(seq) < m:
+            continue
+        cum = np.concatenate([[0], np.cumsum(bad)])
+        ok = (cum[m:] - cum[:-m]) == 0  # m-mers without a bad base
+        counts.update(seq[i:i + m] for i in np.flatnonzero(ok).tolist())
+    return counts
 
 
 def _paths(graph: dict[str, list[str]], source: str, sink: str, max_paths: int) -> list[str] | None:

@@ -67,17 +67,23 @@ def _cigar_to_reference(ops, q0: int, t0: int, qlen: int, hap_to_ref: np.ndarray
     start, prev_ref = None, None
     for op, n in ops:
         if op in "=XM":
-            for k in range(n):
-                r = int(hap_to_ref[ti + k])
+            seg = hap_to_ref[ti:ti + n]
+            if not len(seg):
+                continue
+            inserted = seg < 0
+            # runs of inserted bases, or of consecutive reference positions
+            cut = np.flatnonzero((inserted[1:] != inserted[:-1]) | (~inserted[1:] & (np.diff(seg) != 1))) + 1
+            for a, b in zip([0, *cut.tolist()], [*cut.tolist(), n]):
+                r = int(seg[a])
                 if r < 0:
-                    emit(_I, 1)
+                    emit(_I, b - a)
                     continue
                 if prev_ref is not None and r > prev_ref + 1:
                     emit(_D, r - prev_ref - 1)
                 if start is None:
                     start = r
-                emit(_M, 1)
-                prev_ref = r
+                emit(_M, b - a)
+                prev_ref = int(seg[b - 1])
             qi += n
             ti += n
         elif op == "I":  # read bases not in the haplotype
