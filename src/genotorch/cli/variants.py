@@ -92,8 +92,9 @@ def call_cmd(
     examples: Optional[List[Path]] = typer.Option(None, "--examples", help="Call from make-examples HDF5 file(s) "
                                                   "instead of --reads (repeat it for one file per --shard)."),
     workers: int = typer.Option(1, "--workers", "-j", help="Processes making pileups."),
-    threads: int = typer.Option(1, "--threads", min=1, help="Threads for the model on the CPU. 1 costs the least CPU "
-                                "time per candidate; run more --workers or --shard jobs to use more cores."),
+    threads: int = typer.Option(1, "--model-threads", min=1, help="Torch threads for the model on the CPU. 1 costs "
+                                "the least CPU time per candidate; run more --workers or --shard jobs to use more "
+                                "cores."),
     gvcf: Optional[Path] = typer.Option(None, "--gvcf", help="Also write a gVCF (.g.vcf.gz, DeepVariant-style "
                                         "reference blocks with <*>, GQ bands of 5, MIN_DP) for joint genotyping."),
     phase: bool = typer.Option(True, "--phase/--no-phase", help="Long-read presets: when the reads carry no HP tags, "
