@@ -209,20 +209,22 @@ def encode_reads(events: Sequence[ReadEvents], ref_seq: str, ref_offset: int, co
             for anchor, _, anchor_read_i in ev.deletions:
                 _draw_anchor(planes, qual, c0, n, anchor - ev.start, quals[s0 + anchor_read_i])
     planes[1] = _scale(qual, config.base_quality_cap)  # undrawn columns have quality 0 -> 0
-    level = np.zeros((n_reads, len(ALL_CHANNELS)), dtype=np.uint8)  # read-level values, by channel name
+    level = np.zeros((n_reads, len(ALL_CHANNELS)), dtype=np.uint8)  # read-level values, columns as ALL_CHANNELS
+    mq, strand, insert, support = (ALL_CHANNELS.index(c) for c in ("mapping_quality", "strand", "insert_size",
+                                                                    "read_supports_variant"))
     keys = []
     for k, ev in enumerate(events):
         read = ev.read
-        level[k, 2] = _scale_int(read.mapping_quality, config.mapping_quality_cap)
-        level[k, 3] = STRAND_REVERSE if read.is_reverse else STRAND_FORWARD
-        level[k, 6] = _scale_int(abs(read.template_length), config.max_fragment_length)
+        level[k, mq] = _scale_int(read.mapping_quality, config.mapping_quality_cap)
+        level[k, strand] = STRAND_REVERSE if read.is_reverse else STRAND_FORWARD
+        level[k, insert] = _scale_int(abs(read.template_length), config.max_fragment_length)
         mate = 0 if (read.is_read1 or not read.is_paired) else 1
         if config.row_order == "haplotype":
             hp = read.get_tag("HP") if read.has_tag("HP") else 0
             keys.append((ev.start, zlib.crc32(read.query_name.encode()), mate, hp if hp in (1, 2) else 3))
         else:
             keys.append((ev.start, read.query_name, mate, 0))
-    level[:, 4] = SUPPORTS_OTHER
+    level[:, support] = SUPPORTS_OTHER
     image = np.zeros((len(config.channels), total), dtype=np.uint8)
     for c, ch in enumerate(config.channels):
         if ch in _PLANE:

@@ -52,11 +52,6 @@ class ReadEvents:
         self.insertions, self.deletions, self.seq, self.quals = insertions, deletions, seq, quals
         self._pos: tuple[np.ndarray, np.ndarray] | None = None
 
-    @property
-    def n_aligned(self) -> int:
-        """Number of aligned bases."""
-        return sum(n for _, _, n in self.blocks)
-
     def _positions(self) -> tuple[np.ndarray, np.ndarray]:
         if self._pos is None:
             if len(self.blocks) == 1:  # most reads: one aligned run
