@@ -132,6 +132,11 @@ def read_allele_at(ev: ReadEvents, pos: int, ref: str, alt: str) -> bool:
     ``alt[1:]``. Deletion: a deletion anchored at ``pos`` of ``len(ref) - 1`` bases. MNP-like or complex alleles
     (``len(ref) == len(alt) > 1``) match when every aligned base agrees.
     """
+    if len(alt) == 1 == len(ref):  # SNV: the aligned run holding pos, if any (reference positions only increase)
+        for r0, q0, n in ev.blocks:
+            if r0 <= pos < r0 + n:
+                return ev.read.query_sequence[q0 + pos - r0].upper() == alt
+        return False
     if len(ref) == len(alt):
         idx = np.searchsorted(ev.ref_pos, pos)
         if idx + len(alt) > len(ev.ref_pos) or ev.ref_pos[idx] != pos:
