@@ -89,3 +89,29 @@ def test_gc_paused_and_cpu_threads_restore_the_process_state():
     assert torch.get_num_threads() == before
     with cpu_threads(None):
         assert torch.get_num_threads() == before
+
+
+def test_skipping_reads_that_match_the_reference_moves_no_read_differently(demo, monkeypatch):
+    """Reads aligned end to end with every base equal to the reference are not scored against the haplotypes (none
+    can beat that alignment); realigning a real chunk with and without that shortcut gives the same reads."""
+    import genotorch.variants.realign as realign
+    from genotorch.io.reference import Reference
+
+    reference = Reference(str(demo.ref))
+    fetch = lambda a, b: reference.fetch("chr20", a, b)  # noqa: E731
+
+    def realigned():
+        with pysam.AlignmentFile(str(demo.bam)) as af:
+            events = [read_events(r) for r in af.fetch("chr20", CHUNK.start, CHUNK.end) if not r.is_unmapped
+                      and not r.is_secondary and not r.is_supplementary and r.mapping_quality >= 5]
+        out, stats = realign.realign_reads(events, fetch, CHUNK.start, CHUNK.end, realign.RealignConfig())
+        return [(ev.read.query_name, ev.read.is_read1, ev.start, ev.read.cigarstring) for ev in out], stats
+
+    with pysam.AlignmentFile(str(demo.bam)) as af:
+        perfect = sum(realign._matches_reference(ev, ev.read.query_sequence.upper(), fetch) for ev in
+                      (read_events(r) for r in af.fetch("chr20", CHUNK.start, CHUNK.end) if not r.is_unmapped))
+    fast, fast_stats = realigned()
+    monkeypatch.setattr(realign, "_matches_reference", lambda *a: False)
+    slow, slow_stats = realigned()
+    assert perfect > 1000 and fast_stats.reads_realigned > 0
+    assert fast == slow and fast_stats == slow_stats

@@ -110,6 +110,14 @@ def _cigar_to_reference(ops, q0: int, t0: int, qlen: int, hap_to_ref: np.ndarray
     return start, merged
 
 
+def _matches_reference(ev: ReadEvents, seq: str, fetch: FetchRef) -> bool:
+    """Whether the read (``seq``: its bases, upper case) is aligned end to end, without clips or indels, and every
+    base is an A, C, G or T equal to the reference's: then its local alignment to the reference haplotype scores
+    ``len(seq) * match``, the most any alignment of it can score."""
+    return (not ev.insertions and not ev.deletions and ev.clips == (0, 0) and len(ev.blocks) == 1
+            and ev.blocks[0][2] == len(seq) and not seq.strip("ACGT") and fetch(ev.start, ev.end) == seq)
+
+
 def _decode(cigar) -> list[tuple[str, int]]:
     return [("MIDNSHP=X"[int(c) & 0xF], int(c) >> 4) for c in cigar.seq]
 
@@ -171,6 +179,8 @@ def realign_window(events: Sequence[ReadEvents], touching: Sequence[int], ws: in
     for i in touching:
         read = events[i].read
         seq = read.query_sequence.upper()
+        if config.min_score_gain > 0 and _matches_reference(events[i], seq, fetch):
+            continue  # its reference alignment already scores the most any alignment can: it cannot move
         scores = [_local_alignment(seq, s, matrix, config, False).score for s, _ in built]
         best = int(np.argmax(scores))
         if best == 0 or scores[best] < scores[0] + config.min_score_gain:
