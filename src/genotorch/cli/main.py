@@ -60,11 +60,11 @@ def main(argv: list[str] | None = None) -> None:
     import sys
 
     from genotorch.cli.common import err_console
+    from genotorch.cli.conventions import normalize_argv
 
     # The command's own objects are freed by reference counting; Python's default collector thresholds (700
     # allocations) would walk every live object (torch's among them) thousands of times over a run.
     gc.set_threshold(GC_THRESHOLD, 50, 100)
-    from genotorch.cli.conventions import normalize_argv
 
     args, notes = normalize_argv(sys.argv[1:] if argv is None else argv, typer.main.get_command(app))
     for note in notes:

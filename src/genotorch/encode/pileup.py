@@ -46,7 +46,7 @@ from typing import Sequence
 
 import numpy as np
 
-from genotorch.encode.read_events import ReadEvents, expand_blocks, read_allele_at
+from genotorch.encode.read_events import ReadEvents, aligned_bases, read_allele_at
 from genotorch.errors import GenotorchError
 
 ALL_CHANNELS = (
@@ -181,33 +181,25 @@ def encode_reads(events: Sequence[ReadEvents], ref_seq: str, ref_offset: int, co
     starts = np.fromiter((ev.start for ev in events), dtype=np.int64, count=n_reads)
     spans = np.fromiter((ev.end for ev in events), dtype=np.int64, count=n_reads) - starts
     col0 = np.cumsum(spans) - spans  # each read's first column in the buffer
-    read_len = np.fromiter((len(ev.seq) for ev in events), dtype=np.int64, count=n_reads)
-    seq0 = np.cumsum(read_len) - read_len
     total = int(spans.sum())
     planes = np.zeros((3, total), dtype=np.uint8)  # read_base, base_quality, base_differs_from_ref
     drawn = np.zeros(total, dtype=bool)
     qual = np.zeros(total, dtype=np.int16)
-    seq = np.concatenate([ev.seq for ev in events])
-    quals = np.concatenate([ev.quals if ev.quals is not None else np.full(len(ev.seq), 60, dtype=np.uint8)
-                            for ev in events]).astype(np.int16)
-    blocks = np.array([b for ev in events for b in ev.blocks], dtype=np.int64).reshape(-1, 3)
-    per_read = [len(ev.blocks) for ev in events]
-    blocks[:, 1] += np.repeat(seq0, per_read)
-    rp, qp = expand_blocks(blocks)
-    cols = rp + np.repeat(np.repeat(col0 - starts, per_read), blocks[:, 2])
-    bases = seq[qp]
-    ref = np.frombuffer(ref_seq.encode(), dtype=np.uint8)[rp - ref_offset]
+    a = aligned_bases(events, missing_quality=60)
+    cols = a.ref_pos + np.repeat(col0 - starts, a.n_aligned)
+    bases = a.bases[a.seq_index]
+    ref = np.frombuffer(ref_seq.encode(), dtype=np.uint8)[a.ref_pos - ref_offset]
     planes[0, cols] = BASE_COLOR[bases]
-    qual[cols] = quals[qp]
+    qual[cols] = a.quals[a.seq_index]
     planes[2, cols] = np.where((bases & 0xDF) == ref, MATCHES_REF, DIFFERS_FROM_REF)
     drawn[cols] = True
     for k, ev in enumerate(events):  # indel anchors, drawn over their aligned base
         if ev.insertions or ev.deletions:
-            c0, n, s0 = int(col0[k]), int(spans[k]), int(seq0[k])
+            c0, n, s0 = int(col0[k]), int(spans[k]), int(a.read_offset[k])
             for anchor, first, _, _ in ev.insertions:
-                _draw_anchor(planes, qual, c0, n, anchor - ev.start, quals[s0 + first])
+                _draw_anchor(planes, qual, c0, n, anchor - ev.start, a.quals[s0 + first])
             for anchor, _, anchor_read_i in ev.deletions:
-                _draw_anchor(planes, qual, c0, n, anchor - ev.start, quals[s0 + anchor_read_i])
+                _draw_anchor(planes, qual, c0, n, anchor - ev.start, a.quals[s0 + anchor_read_i])
     planes[1] = _scale(qual, config.base_quality_cap)  # undrawn columns have quality 0 -> 0
     level = np.zeros((n_reads, len(ALL_CHANNELS)), dtype=np.uint8)  # read-level values, columns as ALL_CHANNELS
     mq, strand, insert, support = (ALL_CHANNELS.index(c) for c in ("mapping_quality", "strand", "insert_size",

@@ -7,6 +7,8 @@ an insertion after reference base ``a`` has anchor ``a``; a deletion of bases ``
 
 from __future__ import annotations
 
+from typing import NamedTuple, Sequence
+
 import numpy as np
 import pysam
 
@@ -62,6 +64,11 @@ class ReadEvents:
         return self._pos
 
     @property
+    def clipped_span(self) -> tuple[int, int]:
+        """``(start - leading clip, end + trailing clip)``: where the soft-clipped bases would land on the reference."""
+        return self.start - self.clips[0], self.end + self.clips[1]
+
+    @property
     def ref_pos(self) -> np.ndarray:
         """Reference position of each aligned base, int64 (see the class)."""
         return self._positions()[0]
@@ -82,6 +89,45 @@ def expand_blocks(blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     run_start = np.cumsum(n) - n
     step = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(run_start, n)
     return np.repeat(blocks[:, 0], n) + step, np.repeat(blocks[:, 1], n) + step
+
+
+class AlignedBases(NamedTuple):
+    """The aligned bases of several reads at once (see :func:`aligned_bases`)."""
+
+    ref_pos: np.ndarray  # (n,) int64: reference position of each aligned base, read after read
+    seq_index: np.ndarray  # (n,) int64: its index into ``bases`` / ``quals``
+    bases: np.ndarray  # (total read length,) uint8: the reads' bases, concatenated
+    quals: np.ndarray  # (total read length,) uint8: their qualities
+    read_offset: np.ndarray  # (reads,) int64: where each read's bases start in ``bases``
+    n_aligned: np.ndarray  # (reads,) int64: aligned bases per read
+
+
+def aligned_bases(events: Sequence[ReadEvents], missing_quality: int) -> AlignedBases:
+    """Every aligned base of ``events`` in one set of arrays (reads in order, each read's bases in run order), for
+    work over a chunk's reads without a numpy call per read. A read without qualities gets ``missing_quality``
+    (0-255) for every base."""
+    read_len = np.fromiter((len(ev.seq) for ev in events), dtype=np.int64, count=len(events))
+    read_offset = np.cumsum(read_len) - read_len
+    runs_per_read = [len(ev.blocks) for ev in events]
+    blocks = np.array([b for ev in events for b in ev.blocks], dtype=np.int64).reshape(-1, 3)
+    blocks[:, 1] += np.repeat(read_offset, runs_per_read)
+    ref_pos, seq_index = expand_blocks(blocks)
+    n_aligned = np.bincount(np.repeat(np.arange(len(events)), runs_per_read), weights=blocks[:, 2],
+                            minlength=len(events)).astype(np.int64)
+    empty = np.zeros(0, dtype=np.uint8)
+    bases = np.concatenate([empty] + [ev.seq for ev in events])
+    quals = np.concatenate([empty] + [ev.quals if ev.quals is not None else
+                                      np.full(len(ev.seq), missing_quality, dtype=np.uint8) for ev in events])
+    return AlignedBases(ref_pos, seq_index, bases, quals, read_offset, n_aligned)
+
+
+def soft_clips(cigar) -> tuple[int, int]:
+    """Soft-clipped bases at the start and at the end of a CIGAR (pysam ``(op, length)`` tuples; a one-operation
+    CIGAR has no trailing clip)."""
+    cigar = cigar or ()
+    lead = cigar[0][1] if cigar and cigar[0][0] == _S else 0
+    trail = cigar[-1][1] if len(cigar) > 1 and cigar[-1][0] == _S else 0
+    return lead, trail
 
 
 def read_events(read: pysam.AlignedSegment) -> ReadEvents:
@@ -118,11 +164,9 @@ def read_events(read: pysam.AlignedSegment) -> ReadEvents:
         else:  # hard clip, pad: no effect on the alignment
             continue
         prev_aligned = False
-    lead = cigar[0][1] if cigar and cigar[0][0] == _S else 0
-    trail = cigar[-1][1] if len(cigar) > 1 and cigar[-1][0] == _S else 0
     seq = np.frombuffer(text.encode(), dtype=np.uint8)
     qual_codes = np.frombuffer(quals, dtype=np.uint8) if quals is not None else None
-    return ReadEvents(read, start, ref_i, (lead, trail), blocks, ins, dels, seq, qual_codes)
+    return ReadEvents(read, start, ref_i, soft_clips(cigar), blocks, ins, dels, seq, qual_codes)
 
 
 def read_allele_at(ev: ReadEvents, pos: int, ref: str, alt: str) -> bool:

@@ -19,7 +19,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from genotorch.encode.read_events import ReadEvents, expand_blocks
+from genotorch.encode.read_events import ReadEvents, aligned_bases
 from genotorch.errors import GenotorchError
 from genotorch.io.examples import Candidate
 
@@ -97,17 +97,9 @@ def count_alleles(
                 indels[(anchor, r, r[0])] += 1
     if not events:
         return AlleleCounts(contig, start, end, np.zeros((length, 5), dtype=np.int64), indels)
-    # every aligned base of every read at once: index into the reads' concatenated bases and qualities
-    read_len = np.fromiter((len(ev.seq) for ev in events), dtype=np.int64, count=len(events))
-    offsets = np.cumsum(read_len) - read_len
-    blocks = np.array([b for ev in events for b in ev.blocks], dtype=np.int64).reshape(-1, 3)
-    blocks[:, 1] += np.repeat(offsets, [len(ev.blocks) for ev in events])
-    rp, qp = expand_blocks(blocks)
-    seq = np.concatenate([ev.seq for ev in events])
-    quals = np.concatenate([ev.quals if ev.quals is not None else np.full(len(ev.seq), 255, dtype=np.uint8)
-                            for ev in events])  # no qualities: every base counts
-    keep = (rp >= start) & (rp < end) & (quals[qp] >= config.min_base_quality)
-    flat = (rp[keep] - start) * 5 + _CODE[seq[qp[keep]]]
+    a = aligned_bases(events, missing_quality=255)  # no qualities: every base counts
+    keep = (a.ref_pos >= start) & (a.ref_pos < end) & (a.quals[a.seq_index] >= config.min_base_quality)
+    flat = (a.ref_pos[keep] - start) * 5 + _CODE[a.bases[a.seq_index[keep]]]
     counts = np.bincount(flat, minlength=length * 5).reshape(length, 5)
     return AlleleCounts(contig, start, end, counts, indels)
 

@@ -276,13 +276,13 @@ def assemble(reads: Sequence[ReadEvents], ref_window: str, config: RealignConfig
     (DeepVariant's ``debruijn_graph``): the smallest k in ``kmer_sizes`` whose pruned graph has no cycle and at most
     ``max_paths`` paths from the window's first reference k-mer to its last. Read k-mers holding a base below
     ``min_base_quality`` or an N are left out. Returns [] when no k works."""
-    prepared = []  # (upper-case sequence, bad-base mask) of each read
+    prepared = []  # (upper-case sequence, bad bases before each position: len + 1 counts) of each read
     for ev in reads:
         upper = _UPPER[ev.seq]
         bad = upper == ord("N")
         if ev.quals is not None:
             bad |= ev.quals < config.min_base_quality
-        prepared.append((upper.tobytes().decode(), bad))
+        prepared.append((upper.tobytes().decode(), np.concatenate([[0], np.cumsum(bad)])))
     for k in config.kmer_sizes:
         if len(ref_window) < k + 2:
             break
@@ -302,12 +302,12 @@ def assemble(reads: Sequence[ReadEvents], ref_window: str, config: RealignConfig
 
 
 def _kmer_counts(reads: Sequence[tuple[str, np.ndarray]], m: int) -> Counter:
-    """How many times each m-mer without a bad base occurs in ``reads`` ((sequence, bool bad-base mask) each)."""
+    """How many times each m-mer without a bad base occurs in ``reads`` ((sequence, running count of bad bases:
+    ``cum[i]`` bad bases before position i) each)."""
     counts: Counter = Counter()
-    for seq, bad in reads:
+    for seq, cum in reads:
         if len(seq) < m:
             continue
-        cum = np.concatenate([[0], np.cumsum(bad)])
         ok = (cum[m:] - cum[:-m]) == 0  # m-mers without a bad base
         counts.update(seq[i:i + m] for i in np.flatnonzero(ok).tolist())
     return counts

@@ -35,7 +35,7 @@ from typing import Sequence
 
 import numpy as np
 
-from genotorch.encode.read_events import ReadEvents, read_events
+from genotorch.encode.read_events import ReadEvents, read_events, soft_clips
 from genotorch.variants.haplotype_candidates import (
     FetchRef, RealignConfig, RealignStats, build_haplotype, candidate_haplotypes, select_windows,
 )
@@ -145,18 +145,11 @@ def _indels_in(start: int, cigar, ws: int, we: int) -> list[tuple[int, int, int]
     return out
 
 
-def _clips(cigar) -> tuple[int, int]:
-    cig = list(cigar or ())
-    lead = cig[0][1] if cig and cig[0][0] == _S else 0
-    trail = cig[-1][1] if len(cig) > 1 and cig[-1][0] == _S else 0
-    return lead, trail
-
-
 def _extents(events: Sequence[ReadEvents]) -> tuple[np.ndarray, np.ndarray]:
     """Each read's reference span widened by its soft clips (where clipped bases would land)."""
     lo, hi = np.zeros(len(events), np.int64), np.zeros(len(events), np.int64)
     for i, ev in enumerate(events):
-        lo[i], hi[i] = ev.start - ev.clips[0], ev.end + ev.clips[1]
+        lo[i], hi[i] = ev.clipped_span
     return lo, hi
 
 
@@ -195,8 +188,8 @@ def realign_window(events: Sequence[ReadEvents], touching: Sequence[int], ws: in
         if mapped is None:
             continue
         start, cigar = mapped
-        old_lead, old_trail = _clips(read.cigartuples)
-        new_lead, new_trail = _clips(cigar)
+        old_lead, old_trail = events[i].clips
+        new_lead, new_trail = soft_clips(cigar)
         if new_lead + new_trail > old_lead + old_trail or \
                 abs((start - new_lead) - (read.reference_start - old_lead)) > we - ws:
             continue
@@ -236,7 +229,7 @@ def realign_reads(events: list[ReadEvents], fetch: FetchRef, start: int, end: in
         changed = realign_window(events, touching, ws, we, fetch, config, matrix)
         for i in changed:
             events[i] = read_events(events[i].read)
-            lo[i], hi[i] = events[i].start - events[i].clips[0], events[i].end + events[i].clips[1]
+            lo[i], hi[i] = events[i].clipped_span
         stats.reads_realigned += len(changed)
     if stats.reads_realigned:
         order = np.argsort(np.fromiter((ev.start for ev in events), dtype=np.int64, count=len(events)),
