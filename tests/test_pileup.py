@@ -119,3 +119,47 @@ def test_haplotype_row_order_groups_hp_tags_and_ignores_names():
     assert rows == sorted(rows)  # the default order: by name (DeepVariant's)
     with pytest.raises(GenotorchError, match="row_order"):
         PileupConfig(row_order="random")
+
+
+HP_REF = "TGCATGCGTCAGTCGATCGGATCCTAGCTAGGCTTACGGATCGATCGTGC" + "A" * 8 + "GTCCTGACTGATCGGCTAGCTTGCATCGATCGGCTAGCATGC" * 3
+
+
+def test_indel_tract_is_the_repeat_around_the_indel():
+    from genotorch.encode.repeats import indel_tract
+
+    def fetch(a, b):
+        return HP_REF[max(0, a):max(0, b)]
+
+    assert indel_tract(fetch, 49, "CA", "C") == (50, 58)  # a poly-A deletion: the whole 8-bp tract
+    assert indel_tract(fetch, 49, "C", "CA") == (50, 58)  # an insertion into it
+    assert indel_tract(fetch, 10, "CAGT", "C") == (11, 14)  # no repeat: the deleted bases
+
+
+def test_indel_pileup_draws_only_reads_spanning_the_repeat():
+    """A read ending inside the poly-A (or on its last A) cannot tell the deletion from the reference: it is left out
+    of the indel's pileup (one aligned base past the tract is needed each side), kept in an SNV's."""
+    cfg = PileupConfig(height=8, width=21, reference_band_height=1)
+    spans = {"spanning": (30, 70), "ends_inside": (20, 55), "ends_on_last_A": (20, 58), "one_past": (20, 59),
+             "starts_inside": (52, 90), "starts_before": (49, 90)}
+    reads = [make_read(HP_REF[a:b], a, name=n) for n, (a, b) in spans.items()]
+    enc = [encode_read(read_events(r), HP_REF, 0, cfg) for r in reads]
+
+    def rows(pos, ref, alt, c):
+        img = build_pileup(enc, CONTIG, pos, [(ref, alt)], HP_REF[pos - 10:pos + 11], c)
+        return int(img[CH["strand"], 1:].any(axis=1).sum())
+
+    assert rows(49, "CA", "C", cfg) == 3  # spanning, one_past, starts_before
+    assert rows(49, "CA", "C", PileupConfig(height=8, width=21, reference_band_height=1,
+                                           spanning_indel_reads=False)) == 6
+    assert rows(53, "A", "G", cfg) == 6  # an SNV example keeps every overlapping read
+
+
+def test_configs_saved_before_spanning_reads_load_with_it_off():
+    from genotorch.variants.make_examples import MakeExamplesConfig
+
+    new = MakeExamplesConfig()
+    assert new.pileup.spanning_indel_reads is True
+    saved = new.to_dict()
+    assert MakeExamplesConfig.from_dict(saved).pileup.spanning_indel_reads is True
+    del saved["pileup"]["spanning_indel_reads"]
+    assert MakeExamplesConfig.from_dict(saved).pileup.spanning_indel_reads is False

@@ -7,7 +7,8 @@ from builders import make_header, make_read
 
 from genotorch.encode.read_events import read_events
 from genotorch.variants.haplotype_labels import TruthVariant, haplotype_masks, mask_label
-from genotorch.variants.haplotype_candidates import build_haplotype, repeat_tract, select_windows
+from genotorch.encode.repeats import repeat_tract
+from genotorch.variants.haplotype_candidates import build_haplotype, select_windows
 from genotorch.variants.realign import RealignConfig, realign_reads
 
 random.seed(1)

@@ -46,6 +46,10 @@ def make_examples_cmd(
     realign: Optional[bool] = typer.Option(None, "--realign/--no-realign", help="Haplotype-aware local realignment of the reads "
                                  "around indels and soft clips before counting alleles and drawing pileups "
                                  "(DeepVariant's realigner; for short reads)."),
+    spanning_indel_reads: Optional[bool] = typer.Option(None, "--spanning-indel-reads/--all-indel-reads", help="An "
+                                 "indel's pileup draws only the reads aligned across its homopolymer/STR tract (a "
+                                 "read ending inside the repeat cannot show the repeat's length); preset default: "
+                                 "on for illumina, off for hifi/ont."),
 ):
     """Find candidate variants and write their pileup tensors (and genotype labels) to HDF5."""
     from genotorch.encode.pileup import PileupConfig
@@ -58,6 +62,7 @@ def make_examples_cmd(
     min_fraction_snps = p.min_fraction_snps if min_fraction_snps is None else min_fraction_snps
     min_fraction_indels = p.min_fraction_indels if min_fraction_indels is None else min_fraction_indels
     realign = p.realign if realign is None else realign
+    spanning_indel_reads = p.spanning_indel_reads if spanning_indel_reads is None else spanning_indel_reads
 
     cfg = MakeExamplesConfig(
         min_mapping_quality=min_mapping_quality,
@@ -66,7 +71,7 @@ def make_examples_cmd(
                                    min_fraction_indels=min_fraction_indels),
         pileup=PileupConfig(height=height, width=width, min_base_quality=min_base_quality, seed=seed,
                             channels=tuple(c.strip() for c in channels.split(",") if c.strip()),
-                            row_order=p.row_order),
+                            row_order=p.row_order, spanning_indel_reads=spanning_indel_reads),
         realign=RealignConfig(enabled=realign),
     )
     inputs = Inputs(str(ref), str(reads), str(truth) if truth else None, str(confident) if confident else None)

@@ -30,7 +30,12 @@ A column is drawn for every aligned base, and for the anchor of each insertion (
 base) and deletion (quality of the anchor base); deleted bases, soft clips and skips are not drawn. A read whose
 drawn quality at the candidate column is below ``min_base_quality`` is left out, as DeepVariant does.
 Reads overlapping ``[pos - 5, end + 5)`` are drawn; above ``H - reference_band_height`` of them a seeded,
-position-keyed random subset is kept, so a tensor does not depend on how the work was sharded.
+position-keyed random subset is kept, so a tensor does not depend on how the work was sharded. For an indel example
+(``spanning_indel_reads``, on unless a saved config predates it) only reads aligned across the indel's homopolymer or
+STR tract, with one more base each side (:func:`genotorch.encode.repeats.indel_tract`), are drawn: a read that ends
+inside the tract looks like the reference there whatever the repeat's length in its molecule, and in a 14-22 bp
+homopolymer a third of the overlapping reads do (HG002 HiSeq X), which made hom-alt indels look het. DeepVariant
+draws them; its users ask about the same problem (google/deepvariant#213).
 
 Reads reach this module after haplotype-aware local realignment (:mod:`genotorch.variants.realign`, after
 DeepVariant's realigner, on by default for short reads); tensors still differ from DeepVariant's where the two
@@ -47,6 +52,7 @@ from typing import Sequence
 import numpy as np
 
 from genotorch.encode.read_events import ReadEvents, aligned_bases, read_allele_at
+from genotorch.encode.repeats import indel_tract
 from genotorch.errors import GenotorchError
 
 ALL_CHANNELS = (
@@ -89,6 +95,9 @@ class PileupConfig:
     max_fragment_length: int = 1000
     seed: int = 2101079370
     row_order: str = "name"  # "name" (DeepVariant's default) or "haplotype" (HP tag groups first; long reads)
+    # indel examples draw only reads aligned across the indel's repeat tract (encode.repeats.indel_tract); a config
+    # saved before this existed loads with it off (make_examples.MakeExamplesConfig.from_dict)
+    spanning_indel_reads: bool = True
 
     def __post_init__(self):
         if self.width % 2 != 1 or self.width < 3:
@@ -255,13 +264,17 @@ def reference_rows(ref_window: str, config: PileupConfig) -> np.ndarray:
     return band
 
 
-def select_reads(reads: list[EncodedRead], contig: str, pos: int, end: int, config: PileupConfig) -> list[EncodedRead]:
+def select_reads(reads: list[EncodedRead], contig: str, pos: int, end: int, config: PileupConfig,
+                 must_span: tuple[int, int] | None = None) -> list[EncodedRead]:
     """Reads to draw for a candidate at ``[pos, end)``: overlapping ``[pos - 5, end + 5)``, without a low-quality
-    drawn base at ``pos``, at most ``max_reads`` (seeded by ``config.seed`` and the site), sorted for display."""
+    drawn base at ``pos``, at most ``max_reads`` (seeded by ``config.seed`` and the site), sorted for display. With
+    ``must_span = (a, b)``, only reads aligned over ``[a - 1, b + 1)`` (an indel's tract and one base each side)."""
     lo, hi = pos - config.read_overlap_buffer_bp, end + config.read_overlap_buffer_bp
     chosen = []
     for r in reads:
         if r.start >= hi or r.end <= lo:
+            continue
+        if must_span is not None and (r.start > must_span[0] - 1 or r.end < must_span[1] + 1):
             continue
         j = pos - r.start
         if 0 <= j < len(r.drawn) and r.drawn[j] and r.qual[j] < config.min_base_quality:
@@ -307,7 +320,17 @@ def build_pileup(
     win_start = pos - half
     support = config.channels.index("read_supports_variant") if "read_supports_variant" in config.channels else -1
     end = pos + max(len(ref) for ref, _ in alleles)
-    for row, r in enumerate(select_reads(reads, contig, pos, end, config), start=rb):
+    must_span = None
+    if config.spanning_indel_reads and any(len(ref) != len(alt) for ref, alt in alleles):
+        def fetch(a: int, b: int) -> str:  # the window's bases, N outside it
+            i, j = a - win_start, b - win_start
+            core = ref_window[max(0, i):max(0, min(j, w))]
+            lead = min(b - a, max(0, -i))
+            return "N" * lead + core + "N" * (b - a - lead - len(core))
+
+        tracts = [indel_tract(fetch, pos, ref, alt) for ref, alt in alleles if len(ref) != len(alt)]
+        must_span = (min(t[0] for t in tracts), max(t[1] for t in tracts))
+    for row, r in enumerate(select_reads(reads, contig, pos, end, config, must_span), start=rb):
         a, b = max(win_start, r.start), min(win_start + w, r.end)
         if a >= b:
             continue

@@ -11,11 +11,12 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from genotorch.encode.read_events import ReadEvents
+from genotorch.encode.repeats import FetchRef, repeat_tract
 from genotorch.errors import GenotorchError
 from genotorch.variants.alleles import normalize_allele
 
@@ -24,7 +25,6 @@ _IS_ACGT = np.zeros(256, dtype=bool)
 _IS_ACGT[np.frombuffer(b"ACGT", dtype=np.uint8)] = True
 
 Allele = tuple[int, str, str]
-FetchRef = Callable[[int, int], str]
 
 
 
@@ -75,33 +75,6 @@ class RealignStats:
 
 
 # ---------------------------------------------------------------------------------------------------- windows
-
-
-def repeat_tract(fetch: FetchRef, pos: int, max_unit: int = 6, reach: int = 200) -> tuple[int, int]:
-    """``[start, end)`` of the longest homopolymer or STR (unit 1-``max_unit`` bp, at least two full units) that
-    contains reference position ``pos``; ``(pos, pos + 1)`` when none."""
-    lo = max(0, pos - reach)
-    seq = fetch(lo, pos + reach)
-    c = pos - lo
-    best = (pos, pos + 1)
-    for k in range(1, max_unit + 1):
-        for phase in range(k):  # the unit may start anywhere within k bases before pos
-            s = c - phase
-            unit = seq[s:s + k]
-            if len(unit) < k or "N" in unit:
-                continue
-            left = s
-            while left - k >= 0 and seq[left - k:left] == unit:
-                left -= k
-            right = s
-            while seq[right:right + k] == unit:
-                right += k
-            right += next((i for i in range(k) if seq[right + i:right + i + 1] != unit[i:i + 1]), k)
-            left -= next((i for i in range(k) if seq[left - 1 - i:left - i] != unit[k - 1 - i:k - i]), k) \
-                if left > 0 else 0
-            if right - left >= 2 * k and left <= c < right and right - left > best[1] - best[0]:
-                best = (lo + left, lo + right)
-    return best
 
 
 def _evidence(events: Sequence[ReadEvents], config: RealignConfig) -> dict[int, tuple[int, int]]:

@@ -63,12 +63,14 @@ class MakeExamplesConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "MakeExamplesConfig":
-        """Rebuild a config saved by :meth:`to_dict`; one saved before realignment existed gets realignment off."""
+        """Rebuild a config saved by :meth:`to_dict`; one saved before realignment existed gets realignment off, and
+        one saved before ``pileup.spanning_indel_reads`` existed gets it off."""
         d = dict(d)
         cand = CandidateConfig(**d.pop("candidates", {}))
         p = dict(d.pop("pileup", {}))
         if "channels" in p:
             p["channels"] = tuple(p["channels"])
+        p.setdefault("spanning_indel_reads", False)  # saved before indel pileups kept spanning reads only: off
         realign = RealignConfig.from_dict(d.pop("realign", None))  # saved before realignment existed: off
         return cls(candidates=cand, pileup=PileupConfig(**p), realign=realign, **d)
 
