@@ -75,6 +75,23 @@ def test_low_qual_alt_is_dropped_before_merging():
     assert (rec.alts, rec.gt, rec.filter) == (["G"], (1, 1), "PASS")
 
 
+def test_dropping_the_longer_allele_leaves_the_site_in_its_shortest_form():
+    # a 1-bp and a 2-bp deletion in a poly-A; the 2-bp one (QUAL 0.1) is dropped, so TAA -> TA becomes TA -> T
+    cands = [c(10, "TAA", "T"), c(10, "TA", "T"), c(10, "TAA", "T,TA")]
+    probs = np.array([[0.97, 0.02, 0.01], [0.01, 0.01, 0.98], [0.01, 0.02, 0.97]])
+    (rec,) = postprocess(cands, probs)
+    assert (rec.pos, rec.ref, rec.alts, rec.gt) == (10, "TA", ["T"], (1, 1))
+
+
+def test_simplify_alleles_keeps_a_base_and_leaves_distinct_ends():
+    from genotorch.variants.postprocess import simplify_alleles
+
+    assert simplify_alleles("CAAA", ["CA"]) == ("CAA", ["C"])
+    assert simplify_alleles("TAA", ["TA", "T"]) == ("TAA", ["TA", "T"])  # T shares no last base beyond its one
+    assert simplify_alleles("AC", ["A", "ACC"]) == ("AC", ["A", "ACC"])
+    assert simplify_alleles("A", ["G"]) == ("A", ["G"])
+
+
 def test_postprocess_rejects_wrong_shape():
     with pytest.raises(ValueError):
         postprocess([c(10, "A", "G")], np.zeros((2, 3)))

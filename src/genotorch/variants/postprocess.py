@@ -85,6 +85,16 @@ def _site_alleles(rows: Sequence[Candidate]) -> tuple[str, list[str], list[list[
     return ref, alts, indices
 
 
+def simplify_alleles(ref: str, alts: Sequence[str]) -> tuple[str, list[str]]:
+    """REF and ALTs without the bases they all end with (one base always kept), as DeepVariant's
+    ``simplify_variant_alleles`` does after dropping alleles: a site padded for a longer allele that was dropped
+    (``TAA -> TA,T`` keeping ``TA``) is written ``TA -> T``. The position does not change."""
+    n = 0
+    while n < min(len(ref), *map(len, alts)) - 1 and all(a[-1 - n] == ref[-1 - n] for a in alts):
+        n += 1
+    return (ref[:len(ref) - n], [a[:len(a) - n] for a in alts]) if n else (ref, list(alts))
+
+
 def merged_genotype_probs(examples: Sequence[_Example], n_alts: int) -> np.ndarray:
     """Probabilities of the genotypes (VCF order) of a site with ``n_alts`` alt alleles from its examples, by
     DeepVariant's minimum rule (see the module docstring). A genotype no example speaks about (a pair without
@@ -124,7 +134,8 @@ def _record(rows: Sequence[Candidate], probs: np.ndarray, min_qual: float, multi
     depth = max(r.depth for r in rows)
     ad_alts = [counts.get(a, 0) for a in keep]
     ref_count = min(r.ref_count for r in rows)
-    return CallRecord(rows[0].contig, rows[0].pos, ref, [alts[a - 1] for a in keep], gt, gq, qual, pl,
+    ref, kept_alts = simplify_alleles(ref, [alts[a - 1] for a in keep])
+    return CallRecord(rows[0].contig, rows[0].pos, ref, kept_alts, gt, gq, qual, pl,
                       _filter(gt, qual, min_qual), depth, [ref_count, *ad_alts],
                       [round(n / depth, 4) if depth else 0.0 for n in ad_alts])
 
