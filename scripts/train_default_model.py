@@ -24,7 +24,11 @@ Models:
 3. calibration: a temperature fitted on the out-of-fold logits (each fold model's own temperature on the other
    four folds' logits, so that a held-out region never calibrates the model that is tested on it).
 4. final: base fine-tuned as a fold, on all five regions; its temperature from all out-of-fold logits. Exported to
-   ``src/genotorch/models/default/pileup_illumina.pt``; the fold models to ``benchmarks/models/loro_<region>.pt``.
+   ``src/genotorch/models/default/pileup_illumina.pt``; the fold models to ``benchmarks/models/loro_<region>.pt``,
+   all set to draw indel pileups of spanning reads when they call (``call_with_spanning_indel_reads``).
+5. GQ calibration: ``scripts/fit_gq_temperature.py`` replaces every exported temperature by one fitted to what GQ
+   claims on the out-of-fold *call records* of the other regions (cross-fitted; step 3's example-level
+   temperatures made GQ 2-8x too cautious).
 """
 
 from __future__ import annotations
@@ -270,6 +274,10 @@ def main(argv=None) -> int:
     export(final, ship_dir / "pileup_illumina.pt", t_final,
            "simulated HG001 sets + all five HG002 HiSeq X regions; HG001 NA12878 and the HG001 second library "
            "never seen", spanning_indel_reads=True)
+    from fit_gq_temperature import main as fit_gq_temperature  # step 5: temperatures fitted to the GQ claims
+
+    fit_gq_temperature(["--out", str(out / "gq_temperature"), "--models", str(fold_dir), "--shipped",
+                        str(ship_dir / "pileup_illumina.pt"), "--workers", str(args.workers), "--write"])
     return 0
 
 

@@ -79,9 +79,9 @@ def test_workflow_gvcfs_joint_genotype_the_trio(shared, tmp_path):
         assert list(vf.header.samples) == ["HG001", "NA12891", "NA12892"]
     m = mendelian_consistency(tmp_path / "out/cohort.vcf.gz", "HG001", "NA12891", "NA12892")
     # incomplete (a variant record where another sample's call is RefCall, written ./.) was 18 before indel pileups
-    # kept spanning reads only: indel calls in the samples' homopolymers and CA repeats moved (HG001's own indel
-    # TP/FP/FN against GIAB here are unchanged, benchmarks/call_vs_bcftools.py)
-    assert m == {"consistent": 57, "inconsistent": 1, "incomplete": 20, "rate": 0.982759}
+    # kept spanning reads only and the temperature was fitted to GQ claims: indel calls in the samples' homopolymers
+    # and CA repeats moved (HG001's own TP/FP/FN against GIAB here are unchanged, benchmarks/call_vs_bcftools.py)
+    assert m == {"consistent": 57, "inconsistent": 1, "incomplete": 19, "rate": 0.982759}
     # the sharded sample gVCF equals one unsharded call's
     single = tmp_path / "HG001.g.vcf.gz"
     r = runner.invoke(app, ["call", "--ref", cfg["ref"], "--reads", cfg["samples"]["HG001"], "--regions",
