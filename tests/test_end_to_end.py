@@ -134,3 +134,32 @@ def test_cram_gives_the_same_examples_as_bam(demo, shared, tmp_path):
     assert a["n_examples"] == b["n_examples"] > 0
     with h5py.File(tmp_path / "bam.h5") as ha, h5py.File(tmp_path / "cram.h5") as hb:
         assert np.array_equal(ha["pileups"][:], hb["pileups"][:])
+
+
+def test_call_from_examples_warns_when_they_were_drawn_otherwise(demo, tmp_path):
+    from typer.testing import CliRunner
+
+    from genotorch.cli.main import app
+    from genotorch.variants.make_examples import MakeExamplesConfig, config_differences
+
+    runner = CliRunner()
+
+    new = MakeExamplesConfig().to_dict()
+    old = MakeExamplesConfig().to_dict()
+    del old["pileup"]["spanning_indel_reads"]  # saved before the setting existed: its old behaviour (off)
+    old["realign"]["enabled"] = False
+    old["chunk_bp"] = 5_000  # where chunks are cut changes no pileup setting
+    assert config_differences(old, new) == ["pileup.spanning_indel_reads (examples: False, model: True)",
+                                            "realign.enabled (examples: False, model: True)"]
+    outputs = {}
+    for flag in ("--all-indel-reads", "--spanning-indel-reads"):
+        ex = tmp_path / f"{flag[2:]}.h5"
+        r = runner.invoke(app, ["make-examples", "--ref", str(demo.ref), "--reads", str(demo.bam), "--regions",
+                                "chr20:10000001-10005000", flag, "-o", str(ex)])
+        assert r.exit_code == 0, r.output
+        r = runner.invoke(app, ["call", "--ref", str(demo.ref), "--examples", str(ex), "-o",
+                                str(tmp_path / f"{flag[2:]}.vcf.gz")])
+        assert r.exit_code == 0, r.output
+        outputs[flag] = r.output
+    assert "pileup.spanning_indel_reads (examples: False, model: True)" in outputs["--all-indel-reads"]
+    assert "warning" not in outputs["--spanning-indel-reads"]

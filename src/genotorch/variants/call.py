@@ -29,8 +29,8 @@ from genotorch.models.checkpoint import load_classifier
 from genotorch.models.inference import cpu_threads, inference_device, predict_array
 from genotorch.variants.candidates import Candidate
 from genotorch.variants.make_examples import (
-    DEFAULT_MAX_CANDIDATES_PER_KB, CandidateRateCheck, Inputs, MakeExamplesConfig, check_workers, iter_chunk_results,
-    open_run,
+    DEFAULT_MAX_CANDIDATES_PER_KB, CandidateRateCheck, Inputs, MakeExamplesConfig, check_workers, config_differences,
+    iter_chunk_results, open_run,
 )
 from genotorch.variants.gvcf import gvcf_blocks
 from genotorch.variants.phasing import phase_reads, whatshap_executable
@@ -183,6 +183,11 @@ def call_from_examples(examples: str | Sequence[str], reference: str, model_path
     for path in files:
         info = read_example_info(path)
         check_compatible(info, meta["example_info"]["channels"], meta["example_info"]["shape"], path, "--model")
+        differ = config_differences(info.get("config", {}), meta["example_info"]["config"])
+        if differ:
+            logger.warning(f"warning: {path} was made with other make-examples settings than {model_path} calls "
+                           f"with: {'; '.join(differ)}. Its pileups are not drawn as the model expects; make the "
+                           f"examples with the model's settings for calls you can trust")
         sample = info.get("sample", sample)
         v = read_variants(path)
         check_examples_match_reference(v, ref, path)

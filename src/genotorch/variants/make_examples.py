@@ -75,6 +75,22 @@ class MakeExamplesConfig:
         return cls(candidates=cand, pileup=PileupConfig(**p), realign=realign, **d)
 
 
+def config_differences(examples_config: dict, model_config: dict) -> list[str]:
+    """Settings (dotted names, ``chunk_bp`` aside) on which two saved make-examples configs differ, each as
+    ``name (examples: X, model: Y)``; both are read with :meth:`MakeExamplesConfig.from_dict`, so a config saved
+    before a setting existed compares as that setting's old behaviour."""
+    def flat(d: dict, prefix: str = "") -> dict:
+        out = {}
+        for k, v in d.items():
+            out.update(flat(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
+        return out
+
+    a = flat(MakeExamplesConfig.from_dict(examples_config).to_dict())
+    b = flat(MakeExamplesConfig.from_dict(model_config).to_dict())
+    return [f"{k} (examples: {a.get(k)}, model: {b.get(k)})" for k in sorted(set(a) | set(b))
+            if k != "chunk_bp" and a.get(k) != b.get(k)]
+
+
 @dataclass
 class ChunkResult:
     """The examples of one chunk: variant-table rows, pileups ``(N, C, H, W)`` uint8, labels (-1 = none) and covered
