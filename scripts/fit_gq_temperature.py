@@ -53,10 +53,11 @@ def record_losses(model_path: Path, example_files: list[Path], grid=GRID) -> np.
 
     import torch
 
-    from genotorch.io.examples import Candidate, read_variants
+    from genotorch.io.examples import read_variants, variant_candidates
     from genotorch.io.intervals import IntervalIndex, read_bed
     from genotorch.io.reference import Reference
     from genotorch.io.variants import write_vcf
+    from genotorch.models.calibration import TemperatureScaled
     from genotorch.models.checkpoint import load_classifier
     from genotorch.models.inference import predict_array
     from genotorch.variants.error_report import read_call_sites
@@ -64,16 +65,15 @@ def record_losses(model_path: Path, example_files: list[Path], grid=GRID) -> np.
     from genotorch.variants.postprocess import postprocess
 
     net, _ = load_classifier(model_path, kind="pileup")
-    net = getattr(net, "model", net)  # the uncalibrated network: logits
+    if isinstance(net, TemperatureScaled):
+        net = net.model  # the uncalibrated network: logits
     ref = Reference(str(HG2_REF))
     confident = IntervalIndex(read_bed(str(HG2_BED), ref.lengths))
     truth = vcf_alleles(str(HG2_TRUTH), ref, confident, pass_only=False, flag="--truth")
     losses = np.zeros(len(grid))
     for path in example_files:
         v = read_variants(path)
-        cands = [Candidate(str(v["contig"][i]), int(v["pos"][i]), str(v["ref"][i]), str(v["alt"][i]),
-                           int(v["depth"][i]), int(v["ref_count"][i]), int(v["alt_count"][i]))
-                 for i in range(len(v["pos"]))]
+        cands = variant_candidates(v)
         rank = sorted(range(len(cands)), key=lambda i: cands[i].pos)  # one contig per file; stable
         with h5py.File(path, "r") as h5:
             logits = predict_array(net, h5["pileups"], 256, "none")

@@ -181,6 +181,12 @@ def check_compatible(info: dict, expected_channels: Sequence[str], expected_shap
         )
 
 
+def variant_candidates(v: dict[str, np.ndarray]) -> list[Candidate]:
+    """The rows of a variant table (:func:`read_variants`) as :class:`Candidate`, in file order."""
+    return [Candidate(str(v["contig"][i]), int(v["pos"][i]), str(v["ref"][i]), str(v["alt"][i]), int(v["depth"][i]),
+                      int(v["ref_count"][i]), int(v["alt_count"][i])) for i in range(len(v["pos"]))]
+
+
 def read_variants(path: str | Path) -> dict[str, np.ndarray]:
     """The variant table of an example file as column arrays (strings decoded)."""
     with h5py.File(path, "r") as h5:

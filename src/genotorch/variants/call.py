@@ -20,7 +20,7 @@ import torch
 
 from genotorch.errors import GenotorchError
 from genotorch.io.alignments import haplotype_tag_fraction, median_read_length, sample_name
-from genotorch.io.examples import check_compatible, read_example_info, read_variants
+from genotorch.io.examples import check_compatible, read_example_info, read_variants, variant_candidates
 from genotorch.io.files import prepare_output
 from genotorch.io.intervals import contig_alias
 from genotorch.io.reference import Reference
@@ -193,9 +193,7 @@ def call_from_examples(examples: str | Sequence[str], reference: str, model_path
         check_examples_match_reference(v, ref, path)
         with h5py.File(path, "r") as h5, cpu_threads(threads):
             probs.append(predict_probs(model, h5["pileups"], batch_size))
-        cands += [Candidate(str(v["contig"][i]), int(v["pos"][i]), str(v["ref"][i]), str(v["alt"][i]),
-                            int(v["depth"][i]), int(v["ref_count"][i]), int(v["alt_count"][i]))
-                  for i in range(len(v["pos"]))]
+        cands += variant_candidates(v)
     order = {c: i for i, c in enumerate(ref.lengths)}
     rank = sorted(range(len(cands)), key=lambda i: (order.get(contig_alias(cands[i].contig, ref.lengths), 0),
                                                     cands[i].pos))  # stable: a site's examples stay in order
