@@ -191,3 +191,25 @@ def test_preset_refuses_reads_of_another_technology():
         check_reads_fit(get_preset("illumina"), 15000, "x.bam")
     with pytest.raises(GenotorchError, match="use --preset illumina"):
         check_reads_fit(get_preset("ont"), 150, "x.bam")
+
+
+def test_quality_profile_from_real_reads(shared, tmp_path):
+    """ART's profiler on real HG002 HiSeq X reads (binned qualities, 128 bp): the simulated reads carry only the
+    quality values the real reads carry, and a longer read length is refused."""
+    d = shared / "variants" / "hg001_illumina_grch37"
+    real = shared / "variants/hg002_illumina_hiseqx_grch37/NA24385_chr_20_36018823_36039513.bam"
+    truth = next(d.glob("HG001_*PGandRTGphasetransfer.vcf.gz"))
+    ref = d / "ucsc.hg19.chr20.unittest.fasta.gz"
+    cfg = SimulationConfig(depth=8, read_length=128, seed=3, threads=1, profile_reads=str(real))
+    info = simulate_training_data(ref, truth, ["chr20:10100001-10110000"], tmp_path / "sim", cfg)
+    assert (tmp_path / "sim" / "art_profile_R1.txt").exists() and (tmp_path / "sim" / "art_profile_R2.txt").exists()
+    assert info["profile"].startswith(f"built from {real} by art_profiler_illumina")
+    with pysam.AlignmentFile(str(real)) as bam:
+        real_quals = {q for r in bam.head(2000) for q in r.query_qualities}
+    with pysam.AlignmentFile(str(tmp_path / "sim" / "reads.bam")) as bam:
+        sim_quals = {q for r in bam.head(2000) for q in r.query_qualities}
+    assert sim_quals == real_quals and len(real_quals) == 8  # HiSeq X's eight quality bins, none of art's own
+    with pytest.raises(GenotorchError, match="--read-length 150 exceeds the 128-bp reads of --profile-from"):
+        simulate_training_data(ref, truth, ["chr20:10100001-10110000"], tmp_path / "sim2",
+                               SimulationConfig(depth=8, read_length=150, seed=3, profile_reads=str(real)))
+    assert not (tmp_path / "sim2" / "reads.bam").exists()

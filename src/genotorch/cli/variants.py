@@ -217,6 +217,10 @@ def simulate_cmd(
                                         "haplotag would)."),
     stutter_rate: float = typer.Option(0.0, help="PCR stutter: per read and repeat tract, probability "
                                        "rate x (length - 5) of one unit more or less (0: none)."),
+    profile_from: Optional[Path] = typer.Option(None, "--profile-from", help="Real paired reads (BAM/CRAM): build "
+                                                "art_illumina's quality profile from them with ART's own profiler "
+                                                "(art_profiler_illumina) instead of a built-in --profile; "
+                                                "--read-length may not exceed their length."),
 ):
     """Simulate a labelled Illumina read set from a reference and a phased truth VCF: the sample's two haplotypes
     -> art_illumina paired reads -> bwa mem -> sorted, indexed BAM, with the truth VCF and confident BED to label it
@@ -228,7 +232,8 @@ def simulate_cmd(
                            profile=profile, quality_shift=quality_shift, margin=margin, seed=seed, sample=sample,
                            threads=threads, contamination=contamination, contaminant_spacing=contaminant_spacing,
                            random_variant_spacing=random_variant_spacing, repeat_indel_fraction=repeat_indel_fraction,
-                           stutter_rate=stutter_rate, technology=technology, haplotype_tags=haplotype_tags)
+                           stutter_rate=stutter_rate, technology=technology, haplotype_tags=haplotype_tags,
+                           profile_reads=str(profile_from) if profile_from else None)
     t0 = time.perf_counter()
     info = simulate_training_data(ref, truth, regions, out_dir, cfg, exclude or (), log=lambda s: console.print(s))
     c = info["counts"]

@@ -32,7 +32,8 @@ lack (without them a model sees almost no hom-ref candidate, e.g. 10 of 1,320 at
 Outputs in ``out_dir`` (written under temporary names, then renamed): ``reads.bam`` (+ ``.bai``), ``truth.vcf.gz``
 (+ ``.tbi``; exactly the alleles put on the haplotypes, phased, so unphased hets that could not be placed are
 absent, i.e. hom-ref, as they are in the reads), ``confident.bed`` (the pieces less ``margin`` bp at each end,
-where coverage falls off) and ``run_info.json`` (settings, tool versions, commands, counts, genotorch version).
+where coverage falls off) and ``run_info.json`` (settings, tool versions, commands, counts, genotorch version); with
+``profile_reads``, also ``art_profile_R1.txt``/``R2.txt``, the quality profile art drew the reads with.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from genotorch.io.intervals import Interval, contig_alias, merge_intervals, pars
 from genotorch.io.reference import Reference
 from genotorch.variants.haplotypes import PlacedVariant, build_haplotypes
 from genotorch.variants.simulate_long import LONG_READ_MODELS, minimap2_command, simulate_long_reads
+from genotorch.variants.simulate_art import build_art_profile, check_profile_reads
 from genotorch.variants.simulate_errors import add_stutter, repeat_indel, repeat_indel_pair, repeat_tracts
 from genotorch.io.variants import open_vcf, write_genotype_vcf
 
@@ -70,7 +72,9 @@ class SimulationConfig:
     read length. quality_shift: added to every simulated quality (art ``-qs``/``-qs2``); negative values raise the
     error rate 10^(-x/10)-fold. margin: bp removed from each end of a piece in the confident BED. pad: bp of
     reference either side of the pieces in the alignment index. seed: art's ``-rs`` (and the contaminant's).
-    contamination / contaminant_spacing / random_variant_spacing: see the module docstring.
+    contamination / contaminant_spacing / random_variant_spacing: see the module docstring. profile_reads: a BAM/CRAM
+    of real paired reads; art's quality profile is built from them (:func:`build_art_profile`) instead of
+    ``profile``.
     repeat_indel_fraction: of the random indels, the fraction placed as unit expansions/contractions of a nearby
     homopolymer or STR (a fifth of those as multi-allelic 1|2 sites); technology: illumina (art + bwa) or hifi/ont
     (pbsim + minimap2, :mod:`genotorch.variants.simulate_long`); stutter_rate: PCR stutter in the reads' repeats
@@ -95,6 +99,7 @@ class SimulationConfig:
     stutter_rate: float = 0.0
     technology: str = "illumina"
     haplotype_tags: bool = True  # long reads: HP:i:1|2 tags by the haplotype a read was drawn from
+    profile_reads: str | None = None  # real paired reads (BAM/CRAM): art's quality profile is built from them
 
 
 def art_profile(read_length: int) -> str:
@@ -155,6 +160,8 @@ def simulate_training_data(ref_path: str | Path, truth_path: str | Path, regions
     if cfg.depth <= 0 or cfg.read_length < 30:
         raise GenotorchError("--depth must be > 0 and --read-length >= 30")
     profile = art_profile(cfg.read_length) if cfg.profile == "auto" else cfg.profile
+    if cfg.profile_reads:
+        check_profile_reads(cfg.profile_reads, cfg.technology)
     if cfg.fragment_mean < cfg.read_length:
         raise GenotorchError(f"--fragment-mean {cfg.fragment_mean} is shorter than --read-length {cfg.read_length}")
     if not 0 <= cfg.contamination < 0.5:
@@ -200,6 +207,15 @@ def simulate_training_data(ref_path: str | Path, truth_path: str | Path, regions
         log(f"haplotypes: {len(pieces)} piece(s), {counts['applied_hap1']} + {counts['applied_hap2']} alleles placed, "
             f"{counts['skipped_unphased']} unphased het(s) left out")
         if cfg.technology == "illumina":
+            if cfg.profile_reads:
+                r1, r2, longest = build_art_profile(cfg.profile_reads, tmp / "art_profile_", cfg.threads,
+                                                    info["commands"])
+                if cfg.read_length > longest:
+                    raise GenotorchError(f"--read-length {cfg.read_length} exceeds the {longest}-bp reads of "
+                                         f"--profile-from {cfg.profile_reads}: give --read-length {longest} or less")
+                profile = (r1, r2)
+                info["profile"] = f"built from {cfg.profile_reads} by art_profiler_illumina ({r1.name}, {r2.name})"
+                log(f"art quality profile from {cfg.profile_reads}: {r1.name}, {r2.name} ({longest} cycles)")
             fastqs = _illumina_reads(tmp, pieces, ref, cfg, profile, info, counts, log)
         else:
             log(f"pbsim {cfg.technology}: {cfg.depth:g}x, with homopolymer-length errors")
@@ -234,8 +250,9 @@ def simulate_training_data(ref_path: str | Path, truth_path: str | Path, regions
                           "confident_bp": sum(len(p) - 2 * cfg.margin for p in pieces)}
         with open(tmp / "run_info.json", "w") as f:
             json.dump(info, f, indent=2)
-        for name in ("reads.bam.bai", "reads.bam", "truth.vcf.gz.tbi", "truth.vcf.gz", "confident.bed",
-                     "run_info.json"):
+        kept = ["art_profile_R1.txt", "art_profile_R2.txt"] if cfg.profile_reads else []  # the profile art used
+        for name in kept + ["reads.bam.bai", "reads.bam", "truth.vcf.gz.tbi", "truth.vcf.gz", "confident.bed",
+                            "run_info.json"]:
             os.replace(tmp / name, out_dir / name)
     return info
 
@@ -324,11 +341,12 @@ def random_variants(seq: str, spacing: int, rng: np.random.Generator) -> str:
     return "".join(out)
 
 
-def _illumina_reads(tmp: Path, pieces, ref: Reference, cfg: "SimulationConfig", profile: str, info: dict,
-                    counts: dict, log) -> list[Path]:
+def _illumina_reads(tmp: Path, pieces, ref: Reference, cfg: "SimulationConfig", profile: str | tuple[Path, Path],
+                    info: dict, counts: dict, log) -> list[Path]:
     """art_illumina paired reads of the haplotypes (and the contaminant, and PCR stutter, as configured): the two
     FASTQ paths."""
-    log(f"art_illumina {profile}: {cfg.depth:g}x, {cfg.read_length} bp pairs"
+    name = profile if isinstance(profile, str) else "with the reads' own quality profile"
+    log(f"art_illumina {name}: {cfg.depth:g}x, {cfg.read_length} bp pairs"
         + (f", {cfg.contamination:.0%} contamination" if cfg.contamination else ""))
     _art(tmp / "haplotypes.fa", cfg.depth * (1 - cfg.contamination) / 2, cfg.seed, tmp / "reads", profile, cfg,
          info)
@@ -352,11 +370,17 @@ def _illumina_reads(tmp: Path, pieces, ref: Reference, cfg: "SimulationConfig", 
     return [tmp / "reads1.fq", tmp / "reads2.fq"]
 
 
-def _art(fasta: Path, depth: float, seed: int, prefix: Path, profile: str, cfg: SimulationConfig, info: dict) -> None:
-    art = ["art_illumina", "-ss", profile, "-i", str(fasta), "-p", "-l", str(cfg.read_length), "-f", f"{depth:g}",
+def _art(fasta: Path, depth: float, seed: int, prefix: Path, profile: str | tuple[Path, Path], cfg: SimulationConfig,
+         info: dict) -> None:
+    """art_illumina paired reads; ``profile``: a built-in sequencing system, or (R1, R2) profile files."""
+    system = ["-ss", profile] if isinstance(profile, str) else ["-1", str(profile[0]), "-2", str(profile[1])]
+    art = ["art_illumina", *system, "-i", str(fasta), "-p", "-l", str(cfg.read_length), "-f", f"{depth:g}",
            "-m", str(cfg.fragment_mean), "-s", str(cfg.fragment_sd), "-rs", str(seed), "-na", "-q", "-o", str(prefix)]
-    if cfg.quality_shift:
-        art += ["-qs", str(cfg.quality_shift), "-qs2", str(cfg.quality_shift)]
+    # art_profiler_illumina tabulates every quality one above its Phred+33 value (measured: HiSeq X's bins 2, 7,
+    # 11, ..., 42 come back as 3, 8, 12, ..., 43), so reads drawn from such a profile are shifted back by one
+    shift = cfg.quality_shift - (0 if isinstance(profile, str) else 1)
+    if shift:
+        art += ["-qs", str(shift), "-qs2", str(shift)]
     _run(art, info)
 
 
