@@ -31,9 +31,9 @@ def build_art_profile(reads: str, out_prefix: Path, threads: int = 1, commands: 
     ``samtools fastq``) and ``art_profiler_illumina`` (Huang et al. 2012, Bioinformatics 28:593) tabulates their
     base qualities per cycle, base and read of the pair (one above their Phred value: ``_art`` shifts them back).
     Where the mates' lengths differ, the longer profile is cut to the shorter. Returns the first- and second-read
-    profile files
-    (``<out_prefix>R1.txt``, ``R2.txt``, for art_illumina's ``-1``/``-2``) and the longest read length they cover
-    (bp): art cannot simulate longer reads from them.
+    profile files (``<out_prefix>R1.txt``, ``R2.txt``, for art_illumina's ``-1``/``-2``) and the longest read
+    length they cover (bp): art cannot simulate longer reads from them. The commands run are appended to
+    ``commands``.
 
     Raises
     ------
@@ -41,6 +41,7 @@ def build_art_profile(reads: str, out_prefix: Path, threads: int = 1, commands: 
         ``reads`` missing or not paired, or a tool failing (its last stderr lines quoted).
     """
     check_profile_reads(reads)
+    commands = [] if commands is None else commands
     for tool, package in (("samtools", "samtools"), ("art_profiler_illumina", "art-nextgen-simulation-tools")):
         if shutil.which(tool) is None:
             raise GenotorchError(f"{tool} not found on PATH: install with `apt-get install {package}`")
@@ -50,8 +51,7 @@ def build_art_profile(reads: str, out_prefix: Path, threads: int = 1, commands: 
     collate = ["samtools", "collate", "-u", "-O", str(reads), str(fq / "collate")]
     to_fastq = ["samtools", "fastq", "-F", "0x900", "-n", "-1", str(fq / "r_1.fq"), "-2", str(fq / "r_2.fq"),
                 "-0", "/dev/null", "-s", "/dev/null", "-"]
-    for cmd in (collate, to_fastq):
-        (commands if commands is not None else []).append(" ".join(cmd))
+    commands += [" ".join(collate), " ".join(to_fastq)]
     c = subprocess.Popen(collate, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     f = subprocess.run(to_fastq, stdin=c.stdout, capture_output=True, text=True, errors="replace")
     c.stdout.close()
@@ -62,16 +62,15 @@ def build_art_profile(reads: str, out_prefix: Path, threads: int = 1, commands: 
     if (fq / "r_1.fq").stat().st_size == 0:
         raise GenotorchError(f"--profile-from {reads} holds no read pairs: ART's profile needs paired-end reads")
     prof = ["art_profiler_illumina", str(out_prefix), str(fq), "fq", str(max(1, threads))]
-    (commands if commands is not None else []).append(" ".join(prof))
+    commands.append(" ".join(prof))
     p = subprocess.run(prof, capture_output=True, text=True, errors="replace")
     r1, r2 = Path(f"{out_prefix}R1.txt"), Path(f"{out_prefix}R2.txt")
     if p.returncode != 0 or not r1.exists() or not r2.exists():
         tail = " | ".join((p.stdout + p.stderr).strip().splitlines()[-3:])
         raise GenotorchError(f"art_profiler_illumina failed on the reads of {reads}: {tail}")
     shutil.rmtree(fq)
-    lengths = [1 + max(int(line.split("\t")[1]) for line in open(r) if line.strip()) for r in (r1, r2)]
-    length = min(lengths)
-    for r, n in zip((r1, r2), lengths):  # art wants both profiles equally long (mates may be trimmed differently)
-        if n > length:
-            r.write_text("".join(line for line in open(r) if line.strip() and int(line.split("\t")[1]) < length))
+    rows = [[line for line in r.read_text().splitlines(keepends=True) if line.strip()] for r in (r1, r2)]
+    length = min(1 + max(int(line.split("\t")[1]) for line in lines) for lines in rows)
+    for r, lines in zip((r1, r2), rows):  # art wants both profiles equally long (mates may be trimmed differently)
+        r.write_text("".join(line for line in lines if int(line.split("\t")[1]) < length))
     return r1, r2, length
