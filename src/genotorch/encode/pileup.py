@@ -290,6 +290,14 @@ def select_reads(reads: list[EncodedRead], contig: str, pos: int, end: int, conf
     return chosen
 
 
+def _window_bases(window: str, window_start: int, a: int, b: int) -> str:
+    """Reference bases ``[a, b)`` from a window starting at ``window_start``, N outside it."""
+    i, j = a - window_start, b - window_start
+    core = window[max(0, i):max(0, min(j, len(window)))]
+    lead = min(b - a, max(0, -i))
+    return "N" * lead + core + "N" * (b - a - lead - len(core))
+
+
 def build_pileup(
     reads: list[EncodedRead], contig: str, pos: int, alleles: Sequence[tuple[str, str]], ref_window: str,
     config: PileupConfig
@@ -322,12 +330,7 @@ def build_pileup(
     end = pos + max(len(ref) for ref, _ in alleles)
     must_span = None
     if config.spanning_indel_reads and any(len(ref) != len(alt) for ref, alt in alleles):
-        def fetch(a: int, b: int) -> str:  # the window's bases, N outside it
-            i, j = a - win_start, b - win_start
-            core = ref_window[max(0, i):max(0, min(j, w))]
-            lead = min(b - a, max(0, -i))
-            return "N" * lead + core + "N" * (b - a - lead - len(core))
-
+        fetch = functools.partial(_window_bases, ref_window, win_start)
         tracts = [indel_tract(fetch, pos, ref, alt) for ref, alt in alleles if len(ref) != len(alt)]
         must_span = (min(t[0] for t in tracts), max(t[1] for t in tracts))
     for row, r in enumerate(select_reads(reads, contig, pos, end, config, must_span), start=rb):

@@ -179,7 +179,7 @@ def read_allele_at(ev: ReadEvents, pos: int, ref: str, alt: str) -> bool:
     if len(alt) == 1 == len(ref):  # SNV: the aligned run holding pos, if any (reference positions only increase)
         for r0, q0, n in ev.blocks:
             if r0 <= pos < r0 + n:
-                return ev.read.query_sequence[q0 + pos - r0].upper() == alt
+                return chr(ev.seq[q0 + pos - r0]).upper() == alt
         return False
     if len(ref) == len(alt):
         idx = np.searchsorted(ev.ref_pos, pos)
@@ -187,9 +187,8 @@ def read_allele_at(ev: ReadEvents, pos: int, ref: str, alt: str) -> bool:
             return False
         if ev.ref_pos[idx + len(alt) - 1] != pos + len(alt) - 1:
             return False
-        seq = ev.read.query_sequence
         qi = ev.read_pos[idx]
-        return seq[qi : qi + len(alt)].upper() == alt
+        return ev.seq[qi : qi + len(alt)].tobytes().decode().upper() == alt
     if len(alt) > len(ref):
         bases = alt[len(ref):] if len(ref) == 1 else None
         return bases is not None and any(a == pos and s == bases for a, _, s, _ in ev.insertions)

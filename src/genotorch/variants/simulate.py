@@ -56,11 +56,9 @@ from genotorch.io.intervals import Interval, contig_alias, merge_intervals, pars
 from genotorch.io.reference import Reference
 from genotorch.variants.haplotypes import PlacedVariant, build_haplotypes
 from genotorch.variants.simulate_long import LONG_READ_MODELS, minimap2_command, simulate_long_reads
-from genotorch.variants.simulate_art import build_art_profile, check_profile_reads
+from genotorch.variants.simulate_art import build_art_profile, check_profile_reads, check_tools
 from genotorch.variants.simulate_errors import add_stutter, repeat_indel, repeat_indel_pair, repeat_tracts
 from genotorch.io.variants import open_vcf, write_genotype_vcf
-
-TOOLS = {"art_illumina": "art-nextgen-simulation-tools", "bwa": "bwa", "samtools": "samtools"}
 
 
 @dataclass(frozen=True)
@@ -111,14 +109,6 @@ def art_profile(read_length: int) -> str:
     if read_length <= 250:
         return "MSv3"
     raise GenotorchError(f"--read-length {read_length}: art_illumina's profiles stop at 250 bp")
-
-
-def check_tools(tools: Sequence[str] = tuple(TOOLS)) -> None:
-    """Raise a GenotorchError naming the Debian package of every missing tool."""
-    missing = [t for t in tools if shutil.which(t) is None]
-    if missing:
-        pkgs = " ".join(TOOLS[t] for t in missing)
-        raise GenotorchError(f"{', '.join(missing)} not found on PATH: install with `apt-get install {pkgs}`")
 
 
 def subtract(regions: Sequence[Interval], exclude: Sequence[Interval]) -> list[Interval]:

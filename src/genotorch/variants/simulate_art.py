@@ -1,4 +1,5 @@
-"""art_illumina quality profiles built from a user's own reads, for ``simulate-training-data --profile-from``.
+"""The tools of Illumina read simulation, and art_illumina quality profiles built from a user's own reads (for
+``simulate-training-data --profile-from``).
 
 art_illumina draws base qualities from a per-cycle empirical profile and sequencing errors from those qualities.
 Its built-in profiles (HS20, HS25, HSXt, ...) come from other runs; a profile built by ART's own profiler from the
@@ -11,8 +12,23 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Sequence
 
 from genotorch.errors import GenotorchError
+
+
+TOOLS = {  # tool -> the Debian package that installs it
+    "art_illumina": "art-nextgen-simulation-tools", "art_profiler_illumina": "art-nextgen-simulation-tools",
+    "bwa": "bwa", "samtools": "samtools",
+}
+
+
+def check_tools(tools: Sequence[str] = ("art_illumina", "bwa", "samtools")) -> None:
+    """Raise a GenotorchError naming the Debian package of every missing tool (names from :data:`TOOLS`)."""
+    missing = [t for t in tools if shutil.which(t) is None]
+    if missing:
+        pkgs = " ".join(TOOLS[t] for t in missing)
+        raise GenotorchError(f"{', '.join(missing)} not found on PATH: install with `apt-get install {pkgs}`")
 
 
 def check_profile_reads(reads: str, technology: str = "illumina") -> None:
@@ -42,9 +58,7 @@ def build_art_profile(reads: str, out_prefix: Path, threads: int = 1, commands: 
     """
     check_profile_reads(reads)
     commands = [] if commands is None else commands
-    for tool, package in (("samtools", "samtools"), ("art_profiler_illumina", "art-nextgen-simulation-tools")):
-        if shutil.which(tool) is None:
-            raise GenotorchError(f"{tool} not found on PATH: install with `apt-get install {package}`")
+    check_tools(["samtools", "art_profiler_illumina"])
     out_prefix = Path(out_prefix).resolve()
     fq = out_prefix.parent / f"{out_prefix.name}_fastq"
     fq.mkdir(parents=True, exist_ok=True)
