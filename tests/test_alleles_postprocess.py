@@ -56,9 +56,25 @@ def test_two_alts_become_one_multiallelic_record():
     (rec,) = postprocess(cands, probs)
     assert (rec.ref, rec.alts, rec.gt) == ("AT", ["A", "GT"], (1, 2))  # REF the longer one, SNV padded to it
     assert rec.ad == [15, 12, 14] and len(rec.pl) == 6 and rec.pl[4] == 0
-    # P(1/2) = the pair's P(both) = 0.979; GQ = -10 log10(1 - 0.979 / sum of the six minima)
-    total = 0.001 + 0.02 + 0.02 + 0.02 + 0.979 + 0.02
-    assert rec.gq == round(-10 * math.log10(1 - 0.979 / total))
+    # each genotype takes the minimum over all three examples of the copies it puts on their alleles:
+    # 0/0 0.001, 0/1 min(.96, .01, .02), 1/1 min(.02, .01, .979), 0/2 min(.02, .97, .02), 1/2 min(.96, .97, .979),
+    # 2/2 min(.02, .02, .979); GQ = -10 log10(1 - 0.96 / their sum)
+    total = 0.001 + 0.01 + 0.01 + 0.02 + 0.96 + 0.02
+    assert rec.gq == round(-10 * math.log10(1 - 0.96 / total)) == 12
+
+
+def test_pair_example_does_not_tie_the_two_hets():
+    # HG002 HiSeq X 20:44,892,045 C -> CTG,CTGTGTG (GIAB 1/2) at 28 reads (AD 2,9,13), the held-out model's
+    # probabilities. DeepVariant's rule gives 0/1 and 0/2 the pair's p01 (0.543) and writes 0/1; the example of
+    # CTGTGTG says it is there (p00 0.022), so 0/1 falls to 0.022 and 1/2 (min 0.638, 0.977, 0.456) wins.
+    cands = [c(10, "C", "CTG", ac=9), c(10, "C", "CTGTGTG", ac=13), c(10, "C", "CTG,CTGTGTG", ac=22)]
+    probs = np.array([[0.36, 0.638, 0.002], [0.022, 0.977, 0.001], [0.0, 0.543, 0.456]])
+    (rec,) = postprocess(cands, probs)
+    assert (rec.alts, rec.gt) == (["CTG", "CTGTGTG"], (1, 2))
+    minima = np.array([1e-10, 0.022, 0.002, 0.36, 0.456, 0.001])  # 0/0 (p00 of the pair, floored) ... 2/2
+    raw = [round(-10 * math.log10(m / minima.sum())) for m in minima]  # PL: rounded phred minus its minimum
+    assert rec.pl == [x - min(raw) for x in raw] == [96, 13, 23, 1, 0, 26]
+    assert rec.gq == round(-10 * math.log10(1 - 0.456 / minima.sum())) == 3
 
 
 def test_genotype_order_is_vcf_order():

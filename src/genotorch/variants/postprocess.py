@@ -8,11 +8,15 @@ For the probabilities ``p`` of the genotypes of a site (clipped to >= 1e-10, nor
 * PL  = round(-10 log10 P(g)) - min over g, in VCF genotype order (0/0, 0/1, 1/1, 0/2, 1/2, 2/2, ...);
 * FILTER: ``RefCall`` when GT is 0/0, ``LowQual`` when QUAL < ``min_qual``, else ``PASS``.
 
-Multi-allelic sites (DeepVariant's ``merge_predictions``): make-examples writes one example per alt allele and one
-per pair of alt alleles, each with probabilities ``(p00, p01, p11)`` = P(no copy of the example's alleles), P(one
+Multi-allelic sites (after DeepVariant's ``merge_predictions``): make-examples writes one example per alt allele and
+one per pair of alt alleles, each with probabilities ``(p00, p01, p11)`` = P(no copy of the example's alleles), P(one
 haplotype carries one of them), P(both do). The probability of genotype ``(i, j)`` of the site is the minimum, over
-the examples that speak about it, of the matching term (``0/0``: p00 of every example; ``0/a``: p01 of every
-example holding ``a``; ``a/b``: p11 of every example holding both ``a`` and ``b``), then normalised. Alt alleles
+*every* example, of the example's probability of the copies ``(i, j)`` puts on its alleles (``[i in S] + [j in S]``
+for an example of allele set ``S``), then normalised. DeepVariant takes the minimum over the examples holding the
+genotype's alt alleles only (``0/a``: p01 of the examples holding ``a``), so the pair example's p01 caps ``0/1`` and
+``0/2`` alike and the two tie whatever the single-allele examples say; here ``0/1`` also takes p00 of the example of
+allele 2 (at HG002 20:44,892,045, ``C -> CTG,CTGTGTG`` 1/2 at 28 reads, DeepVariant's rule ties 0/1, 0/2 and writes
+0/1; this rule writes 1/2). Alt alleles
 whose own QUAL is below ``multiallelic_qual`` are dropped first (DeepVariant's ``--multi_allelic_qual_filter``),
 keeping at least the best one. One record is written per site, REF the longest REF of its alleles and the ALTs
 padded to it.
@@ -96,20 +100,12 @@ def simplify_alleles(ref: str, alts: Sequence[str]) -> tuple[str, list[str]]:
 
 
 def merged_genotype_probs(examples: Sequence[_Example], n_alts: int) -> np.ndarray:
-    """Probabilities of the genotypes (VCF order) of a site with ``n_alts`` alt alleles from its examples, by
-    DeepVariant's minimum rule (see the module docstring). A genotype no example speaks about (a pair without
-    its pair example) takes the smaller of its two alleles' het probabilities."""
+    """Probabilities of the genotypes (VCF order) of a site with ``n_alts`` alt alleles from its examples: for
+    genotype ``(i, j)``, the minimum over *every* example of its probability of the copies that genotype puts on
+    the example's alleles (see the module docstring)."""
     out = []
     for i, j in genotype_order(n_alts + 1):
-        if i == 0 and j == 0:
-            terms = [e.probs[0] for e in examples]
-        elif i == 0:
-            terms = [e.probs[1] for e in examples if j in e.alleles]
-        else:
-            terms = [e.probs[2] for e in examples if i in e.alleles and j in e.alleles]
-            if not terms and i != j:
-                terms = [min(e.probs[1] for e in examples if a in e.alleles) for a in (i, j)]
-        out.append(min(terms) if terms else 0.0)
+        out.append(min(e.probs[(i in e.alleles) + (j in e.alleles)] for e in examples))
     p = np.asarray(out, dtype=np.float64)
     return p / p.sum() if p.sum() > 0 else np.full(len(p), 1.0 / len(p))
 
