@@ -116,20 +116,23 @@ def simulate(out: Path, workers: int, realistic_repeats: bool = False, spanning_
     return train, val
 
 
-def real_examples(out: Path, workers: int, spanning_examples: bool = False) -> dict[str, list[Path]]:
-    """Region name -> example files at each depth."""
+def real_examples(out: Path, workers: int, spanning_examples: bool = False,
+                  fractions: tuple[tuple[float, int], ...] = FRACTIONS) -> dict[str, list[Path]]:
+    """Region name -> example files at each (subsample fraction, seed), the full depth first."""
     made: dict[str, list[Path]] = {}
+    shipped_seeds = dict(FRACTIONS)
     for name, region, bam in regions():
-        for frac, seed in FRACTIONS:
+        for frac, seed in fractions:
             d = out / "real" / name
             d.mkdir(parents=True, exist_ok=True)
             reads = bam
+            tag = f"{frac}" if shipped_seeds.get(frac) == seed else f"{frac}_seed{seed}"
             if frac < 1:
-                reads = d / f"sub{frac}.bam"
+                reads = d / f"sub{tag}.bam"
                 if not reads.exists():
                     sh("samtools", "view", "-b", "-s", f"{seed}{str(frac)[1:]}", "-o", reads, bam)
                     sh("samtools", "index", reads)
-            h5 = d / f"depth{frac}.h5"
+            h5 = d / f"depth{tag}.h5"
             if not h5.exists():
                 gt("make-examples", "--ref", HG2_REF, "--reads", reads, "--truth", HG2_TRUTH, "--confident",
                    HG2_BED, "--regions", region, "-o", h5, "-j", workers, indel_reads_flag(spanning_examples))
@@ -228,6 +231,9 @@ def main(argv=None) -> int:
                     help="starting weights of the base model (the previous shipped model)")
     ap.add_argument("--het-downsample", type=float, default=0.0, help="data.het_downsample of the fold and final "
                     "fine-tuning (het examples that lose alt reads to a low alt fraction; see genotorch.data.pileups)")
+    ap.add_argument("--fractions", default=",".join(f"{f}:{s}" for f, s in FRACTIONS),
+                    help="real-read subsamples of the fold and final fine-tuning, as FRACTION:SEED,... (the full "
+                    "depth 1.0:0 first)")
     ap.add_argument("--reuse", type=Path, default=None, help="take the simulated and real examples and the base "
                     "model from this earlier --out (a variant of the fine-tuning only)")
     ap.add_argument("--export-dir", type=Path, default=None, help="write pileup_illumina.pt and loro_<region>.pt "
@@ -244,7 +250,11 @@ def main(argv=None) -> int:
     if not start_from.exists():
         start_from.write_bytes(args.init_from.read_bytes())  # the shipped file is replaced at the end
     sim_train, sim_val = simulate(out, args.workers, args.stutter, args.spanning_examples)
-    real = real_examples(out, args.workers, args.spanning_examples)
+    fractions = tuple((float(f), int(sd)) for f, sd in (x.split(":") for x in args.fractions.split(",")))
+    if fractions[0][0] != 1.0:
+        ap.error(f"--fractions {args.fractions}: the first must be the full depth, 1.0:0 (its examples give the "
+                 "out-of-fold logits)")
+    real = real_examples(out, args.workers, args.spanning_examples, fractions)
     base = train("default_model.yaml", out / "base", list(sim_train.values()), list(sim_val.values()), start_from)
     if args.export_dir:
         args.export_dir.mkdir(parents=True, exist_ok=True)
