@@ -102,7 +102,7 @@ def simulate(out: Path, workers: int, realistic_repeats: bool = False, spanning_
         if not (d / "reads.bam").exists():
             gt("simulate-training-data", "--ref", HG1_REF, "--truth", HG1_TRUTH, "--regions", SPAN, "--exclude",
                HOLDOUT, "-o", d, "--read-length", length, "--depth", depth, "--profile", profile, "--seed", seed,
-               "-t", workers, "--random-variant-spacing", 300, "--repeat-indel-fraction",
+               "-j", workers, "--random-variant-spacing", 300, "--repeat-indel-fraction",
                REPEAT_INDEL_FRACTION if realistic_repeats else 0.0,
                "--stutter-rate", stutter)
         for part, region, store in (("train", "chr20:9995001-11000000", train), ("val", "chr20:11000001-11095000",
@@ -239,6 +239,13 @@ def main(argv=None) -> int:
     ap.add_argument("--export-dir", type=Path, default=None, help="write pileup_illumina.pt and loro_<region>.pt "
                     "here instead of replacing the shipped model and benchmarks/models")
     args = ap.parse_args(argv)
+    try:
+        fractions = tuple((float(f), int(sd)) for f, sd in (x.split(":") for x in args.fractions.split(",")))
+    except ValueError:
+        ap.error(f"--fractions {args.fractions}: give FRACTION:SEED pairs separated by commas, e.g. 1.0:0,0.3:8")
+    if fractions[0][0] != 1.0 or not all(0 < f <= 1 for f, _ in fractions):
+        ap.error(f"--fractions {args.fractions}: fractions lie in (0, 1] and the first is the full depth, 1.0:0 "
+                 "(its examples give the out-of-fold logits)")
     out = args.out.resolve()
     if args.reuse:
         out.mkdir(parents=True, exist_ok=True)
@@ -250,10 +257,6 @@ def main(argv=None) -> int:
     if not start_from.exists():
         start_from.write_bytes(args.init_from.read_bytes())  # the shipped file is replaced at the end
     sim_train, sim_val = simulate(out, args.workers, args.stutter, args.spanning_examples)
-    fractions = tuple((float(f), int(sd)) for f, sd in (x.split(":") for x in args.fractions.split(",")))
-    if fractions[0][0] != 1.0:
-        ap.error(f"--fractions {args.fractions}: the first must be the full depth, 1.0:0 (its examples give the "
-                 "out-of-fold logits)")
     real = real_examples(out, args.workers, args.spanning_examples, fractions)
     base = train("default_model.yaml", out / "base", list(sim_train.values()), list(sim_val.values()), start_from)
     if args.export_dir:
