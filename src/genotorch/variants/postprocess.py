@@ -13,9 +13,9 @@ one per pair of alt alleles, each with probabilities ``(p00, p01, p11)`` = P(no 
 haplotype carries one of them), P(both do). The probability of genotype ``(i, j)`` of the site is the minimum, over
 *every* example, of the example's probability of the copies ``(i, j)`` puts on its alleles (``[i in S] + [j in S]``
 for an example of allele set ``S``), then normalised. DeepVariant takes the minimum over the examples holding the
-genotype's alt alleles only (``0/a``: p01 of the examples holding ``a``), so the pair example's p01 caps ``0/1`` and
-``0/2`` alike and the two tie whatever the single-allele examples say; here ``0/1`` also takes p00 of the example of
-allele 2 (at HG002 20:44,892,045, ``C -> CTG,CTGTGTG`` 1/2 at 28 reads, DeepVariant's rule ties 0/1, 0/2 and writes
+genotype's alt alleles only (``0/a``: p01 of the examples holding ``a``), so where the pair example's p01 is the
+smallest term it caps ``0/1`` and ``0/2`` alike and the two tie, whatever the single-allele examples say; here ``0/1``
+also takes p00 of the example of allele 2 (at HG002 20:44,892,045, ``C -> CTG,CTGTGTG`` 1/2 at 28 reads, DeepVariant's rule ties 0/1, 0/2 and writes
 0/1; this rule writes 1/2). Alt alleles
 whose own QUAL is below ``multiallelic_qual`` are dropped first (DeepVariant's ``--multi_allelic_qual_filter``),
 keeping at least the best one. One record is written per site, REF the longest REF of its alleles and the ALTs
