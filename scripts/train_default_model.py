@@ -29,6 +29,10 @@ Models:
 5. GQ calibration: ``scripts/fit_gq_temperature.py`` replaces every exported temperature by one fitted to what GQ
    claims on the out-of-fold *call records* of the other regions (cross-fitted; step 3's example-level
    temperatures made GQ 2-8x too cautious).
+6. Stutter tables: ``scripts/fit_stutter_table.py`` counts how often reads show a homopolymer/STR shifted by k units
+   on the hom-ref tracts of the other four regions (each fold model) or all five (the shipped model); ``call`` uses
+   them to set het indels in repeats hom-alt when the reads' repeat lengths say so
+   (:mod:`genotorch.variants.repeat_genotypes`).
 """
 
 from __future__ import annotations
@@ -291,6 +295,9 @@ def main(argv=None) -> int:
 
     fit_gq_temperature(["--out", str(out / "gq_temperature"), "--models", str(fold_dir), "--shipped",
                         str(ship_dir / "pileup_illumina.pt"), "--workers", str(args.workers), "--write"])
+    from fit_stutter_table import main as fit_stutter_table  # step 6: stutter tables, leave-one-region-out
+
+    fit_stutter_table(["--models", str(fold_dir), "--shipped", str(ship_dir / "pileup_illumina.pt"), "--write"])
     return 0
 
 

@@ -163,3 +163,9 @@ def test_call_from_examples_warns_when_they_were_drawn_otherwise(demo, tmp_path)
         outputs[flag] = r.output
     assert "pileup.spanning_indel_reads (examples: False, model: True)" in outputs["--all-indel-reads"]
     assert "warning" not in outputs["--spanning-indel-reads"]
+    # the repeat-length zygosity step needs reads: said, and not claimed in the header
+    assert "`call --examples` leaves them as the network calls them" in outputs["--spanning-indel-reads"]
+    import pysam
+
+    with pysam.VariantFile(str(tmp_path / "spanning-indel-reads.vcf.gz")) as vf:
+        assert "genotorch_repeat_zygosity" not in str(vf.header)

@@ -36,6 +36,7 @@ from genotorch.variants.gvcf import gvcf_blocks
 from genotorch.variants.phasing import phase_reads, whatshap_executable
 from genotorch.variants.postprocess import CallRecord, postprocess
 from genotorch.variants.presets import LONG_READ_BP, check_reads_fit, get_preset
+from genotorch.variants.repeat_genotypes import StutterTable, hom_alt_from_repeat_lengths
 
 
 logger = logging.getLogger(__name__)
@@ -124,6 +125,7 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
     extra = _header_lines(model_path, meta, command, preset, shard)
     if phasing_note:
         extra.append(f"##genotorch_phasing={phasing_note}")
+    stutter = StutterTable.from_dict(meta["stutter"]) if meta.get("stutter") else None
     held: list[CallRecord] = []  # records not yet written: a chunk's record may lie before the next chunk starts
     skip_until: dict[str, int] = {}  # gVCF: end of the last variant record's REF allele per contig
     with contextlib.ExitStack() as stack:
@@ -136,6 +138,12 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
             rate.add(res)
             probs = predict_probs(model, res.pileups, batch_size)
             chunk_records = postprocess(res.candidates, probs, min_qual)
+            if stutter is not None:  # het indels in repeats whose reads' repeat lengths say hom-alt
+                def fetch(a: int, b: int, contig: str = chunk.contig) -> str:
+                    return probe.reference.fetch(contig, a, b)
+
+                chunk_records = [hom_alt_from_repeat_lengths(r, probe.alignments, fetch, stutter)
+                                 for r in chunk_records]
             counts["candidates"] += len(res.candidates)
             counts["records"] += len(chunk_records)
             counts["pass"] += sum(r.filter == "PASS" for r in chunk_records)
@@ -199,6 +207,11 @@ def call_from_examples(examples: str | Sequence[str], reference: str, model_path
                                                     cands[i].pos))  # stable: a site's examples stay in order
     all_probs = np.concatenate(probs) if probs else np.zeros((0, 3))
     records = postprocess([cands[i] for i in rank], all_probs[rank], min_qual)
+    if meta.get("stutter"):  # needs the reads' repeat lengths, which example files do not hold
+        logger.warning(f"note: {model_path} sets het indels in repeats hom-alt when the reads' repeat lengths say so; "
+                       f"example files hold no reads, so `call --examples` leaves them as the network calls them "
+                       f"(`call --reads` applies it)")
+        meta = {k: v for k, v in meta.items() if k != "stutter"}  # and the header does not claim it
     _write(output, records, ref, sample, model_path, meta, command)
     return _stats(len(cands), records)
 
@@ -263,4 +276,7 @@ def _header_lines(model_path: str, meta: dict, command: str, preset: str | None 
         extra.append(f"##genotorch_model_training={meta['training_protocol']}")
     if meta.get("calibration"):
         extra.append(f"##genotorch_model_calibration={json.dumps(meta['calibration'], sort_keys=True)}")
+    if meta.get("stutter"):
+        extra.append(f"##genotorch_repeat_zygosity=het indels in repeats set hom-alt by the reads' repeat lengths "
+                     f"(stutter table: {meta['stutter'].get('source', '')})")
     return extra

@@ -1,0 +1,103 @@
+"""Count the Illumina models' stutter tables on the hom-ref repeat tracts of the HG002 regions, leave-one-region-out.
+
+    .venv/bin/python scripts/fit_stutter_table.py [--models benchmarks/models]
+                                                  [--shipped src/genotorch/models/default/pileup_illumina.pt]
+                                                  [--write]
+
+``call`` turns a CNN het call of an indel in a homopolymer/STR into hom-alt when the spanning reads' repeat lengths
+say so (:mod:`genotorch.variants.repeat_genotypes`); the stutter table it needs (how often a read shows a repeat
+shifted by k units, by unit and length) is counted here on the real HG002 HiSeq X reads, the same reads the models
+are fine-tuned on:
+
+* a tract (a homopolymer or STR of unit 1-4, >= 6 bp) counts when it lies in the GIAB confident BED with 5 bp either
+  side and no GIAB v4.2.1 variant starts within 5 bp of it (hom-ref), over each region's reads at full depth;
+* each leave-one-region-out model (``loro_<region>.pt``) gets the table of the *other four* regions, and the shipped
+  model the table of all five, so no held-out region's reads shape the table it is called with.
+
+``--write`` stores the table in each checkpoint's ``meta.stutter`` (weights and temperatures untouched); without it
+the script prints the tables' sizes and the homopolymer shift rates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pysam
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+from train_default_model import HG2_BED, HG2_REF, HG2_TRUTH, regions  # noqa: E402
+
+
+def region_counts(region: str, bam: Path) -> dict[str, Counter]:
+    """Bucket -> shift counts over the hom-ref tracts of one region (1-based inclusive ``region`` string)."""
+    from genotorch.variants.repeat_genotypes import count_stutter
+
+    contig, span = region.split(":")
+    start, end = (int(x.replace(",", "")) for x in span.split("-"))
+    start -= 1
+    with pysam.FastaFile(str(HG2_REF)) as fa, pysam.VariantFile(str(HG2_TRUTH)) as truth, \
+            pysam.AlignmentFile(str(bam)) as reads:
+        name = contig if contig in fa.references else contig.removeprefix("chr")
+        positions = [v.pos - 1 for v in truth.fetch(name, start, end)]
+        confident = []
+        for line in HG2_BED.read_text().splitlines():
+            c, a, b = line.split("\t")[:3]
+            if c.removeprefix("chr") == name.removeprefix("chr") and int(b) > start and int(a) < end:
+                confident.append((int(a), int(b)))
+
+        def fetch(a: int, b: int) -> str:
+            return fa.fetch(name, max(0, a), b).upper()
+
+        return count_stutter(reads, fetch, name, start, end, positions, confident)
+
+
+def merged(parts) -> dict[str, Counter]:
+    out: dict[str, Counter] = {}
+    for part in parts:
+        for b, c in part.items():
+            out.setdefault(b, Counter()).update(c)
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", type=Path, default=ROOT / "benchmarks" / "models")
+    ap.add_argument("--shipped", type=Path, default=ROOT / "src/genotorch/models/default/pileup_illumina.pt")
+    ap.add_argument("--write", action="store_true", help="store the tables in the checkpoints' meta.stutter")
+    args = ap.parse_args(argv)
+    from genotorch.variants.repeat_genotypes import StutterTable
+
+    counts = {}
+    for name, region, bam in regions():
+        counts[name] = region_counts(region, bam)
+        print(f"{name}: {sum(sum(c.values()) for c in counts[name].values()):,} reads over hom-ref tracts", flush=True)
+    tables = {}
+    for name in counts:
+        others = [k for k in counts if k != name]
+        tables[args.models / f"loro_{name}.pt"] = StutterTable.from_counts(
+            merged(counts[k] for k in others), source=f"hom-ref tracts of HG002 HiSeq X regions {', '.join(others)} "
+            f"(scripts/fit_stutter_table.py; {name} held out)")
+    tables[args.shipped] = StutterTable.from_counts(
+        merged(counts.values()), source="hom-ref tracts of the five HG002 HiSeq X regions (scripts/fit_stutter_table.py)")
+    shipped = tables[args.shipped]
+    for length in (6, 10, 14, 18):
+        p = shipped.probs.get(f"1:{length}")
+        if p:
+            print(f"homopolymer {length} bp: -1 {p['-1']:.3f}  0 {p['0']:.3f}  +1 {p['1']:.3f}")
+    if args.write:
+        import torch
+
+        for path, table in tables.items():
+            blob = torch.load(path, weights_only=True)
+            blob["hyper_parameters"]["meta"]["stutter"] = table.to_dict()
+            torch.save(blob, path)
+            print(f"wrote the stutter table into {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,211 @@
+"""Zygosity of indels in homopolymers and short tandem repeats from the repeat lengths of the reads (a stutter model).
+
+In a long homopolymer or STR, PCR and polymerase slippage ("stutter") make a read show the repeat one unit longer
+or shorter than its molecule. A hom-alt indel there therefore shows reads of the reference length, and the pileup
+CNN, which sees "reads not supporting the allele", calls it het: on the HG002 HiSeq X regions, a +1 in a 14-bp
+poly-A (30 reads +1, 12 reads +2, 7 reads of the reference length among the reads spanning it) and a -2 in a
+22-bp poly-A were written 0/1 (GIAB: 1/1).
+
+This module scores the genotypes of a repeat tract from the lengths the spanning reads show, as STR genotypers do
+(HipSTR, Willems et al. 2017, Nature Methods 14:590; GangSTR): each read shows its haplotype's repeat length
+shifted by ``k`` units with probability ``S(k | unit, length)``, a stutter table counted on hom-ref tracts of
+labelled training reads (:func:`count_stutter`, :class:`StutterTable`); a genotype ``(a, b)`` (each allele a length
+change in units) has log-likelihood ``sum over reads log(S(d - a) / 2 + S(d - b) / 2)``.
+
+It is used narrowly (:func:`hom_alt_from_repeat_lengths`): only a CNN het call (``0/1``) of a single indel allele
+inside a tract becomes ``1/1`` when the reads' lengths make ``(a, a)`` the most likely genotype of all pairs of the
+lengths seen. The CNN still decides whether there is a variant; only the zygosity of its het calls can change.
+
+Coordinates are 0-based, ends exclusive; a tract is :func:`genotorch.encode.repeats.repeat_tract`'s.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from itertools import combinations_with_replacement
+from typing import Iterable, Sequence
+
+import pysam
+
+from genotorch.encode.repeats import FetchRef, repeat_tract
+from genotorch.io.alignments import ReadFilter, reads_contig
+from genotorch.io.variants import CallRecord
+from genotorch.variants.postprocess import quality_fields
+
+MAX_SHIFT = 3  # stutter shifts tabulated: -3..+3 units; anything else is "other"
+OTHER = "other"
+MIN_TRACT_BP = 6
+
+
+def tract_unit(seq: str) -> int:
+    """The repeat unit (1-6 bp) of a tract's sequence: the shortest period of it."""
+    return next((k for k in range(1, 7) if all(seq[i] == seq[i % k] for i in range(len(seq)))), len(seq))
+
+
+def bucket(unit: int, length_units: float) -> str:
+    """Stutter-table key: homopolymers by length in bases (6-20+), longer units together by length in units
+    (2-12+)."""
+    if unit == 1:
+        return f"1:{min(int(length_units), 20)}"
+    return f"2+:{min(int(length_units), 12)}"
+
+
+def length_shifts(bam: pysam.AlignmentFile, contig: str, start: int, end: int, unit: int,
+                  min_mapping_quality: int = 20) -> Counter:
+    """Repeat-length changes, in units, that the reads spanning tract ``[start, end)`` show: reads aligned from
+    ``start - 2`` to ``end + 2`` at least, passing :class:`ReadFilter` at MAPQ >= ``min_mapping_quality``
+    (``contig`` may differ from the reads' name by a ``chr`` prefix). A read whose length change is not a whole
+    number of units counts as ``"other"``.
+
+    Returns
+    -------
+    Counter: length change in units (int) or ``"other"`` -> reads.
+    """
+    shifts: Counter = Counter()
+    name = reads_contig(bam, contig)
+    if name is None:
+        return shifts
+    keep = ReadFilter(min_mapping_quality)
+    for read in bam.fetch(name, start, end):
+        if not keep.passes(read):
+            continue
+        if read.reference_start > start - 2 or read.reference_end is None or read.reference_end < end + 2:
+            continue
+        left = right = None
+        for q, r in read.get_aligned_pairs():
+            if r == start - 1:
+                left = q
+            elif r == end:
+                right = q
+                break
+        if left is None or right is None:
+            shifts[OTHER] += 1
+            continue
+        d = (right - left - 1) - (end - start)
+        shifts[d // unit if d % unit == 0 else OTHER] += 1
+    return shifts
+
+
+@dataclass
+class StutterTable:
+    """``S(k | bucket)``: probability that a read shows its repeat shifted by ``k`` units (``-3..3``; ``"other"``
+    for anything else), per :func:`bucket`. ``min_mapping_quality``: the reads it was counted on."""
+
+    probs: dict[str, dict[str, float]] = field(default_factory=dict)
+    min_mapping_quality: int = 20
+    source: str = ""
+
+    @classmethod
+    def from_counts(cls, counts: dict[str, Counter], min_mapping_quality: int = 20, source: str = "",
+                    pseudocount: float = 0.5) -> "StutterTable":
+        """A table from reads counted per bucket (``{bucket: Counter(shift as str -> reads)}``), each bucket's
+        shifts smoothed by ``pseudocount`` reads."""
+        keys = [str(k) for k in range(-MAX_SHIFT, MAX_SHIFT + 1)] + [OTHER]
+        probs = {}
+        for b, c in counts.items():
+            total = sum(c.values()) + pseudocount * len(keys)
+            probs[b] = {k: (c.get(k, 0) + pseudocount) / total for k in keys}
+        return cls(probs, min_mapping_quality, source)
+
+    def to_dict(self) -> dict:
+        """Plain types only, for a checkpoint's ``meta.stutter`` (loaded without unpickling code)."""
+        return {"probs": self.probs, "min_mapping_quality": self.min_mapping_quality, "source": self.source}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "StutterTable":
+        """The table :meth:`to_dict` wrote."""
+        return cls(d["probs"], d.get("min_mapping_quality", 20), d.get("source", ""))
+
+    def prob(self, unit: int, length_units: float, shift) -> float:
+        """``S(shift | unit, length)``; a length beyond the table takes the nearest shorter bucket; a shift outside
+        -3..3 takes a tenth of "other"."""
+        key = bucket(unit, max(length_units, 1))
+        while key not in self.probs and int(key.split(":")[1]) > 1:
+            head, n = key.split(":")
+            key = f"{head}:{int(n) - 1}"
+        p = self.probs.get(key)
+        if p is None:
+            return 0.97 if shift == 0 else 0.005
+        if shift == OTHER:
+            return p[OTHER]
+        return p[str(shift)] if -MAX_SHIFT <= shift <= MAX_SHIFT else p[OTHER] / 10
+
+
+def count_stutter(bam: pysam.AlignmentFile, fetch: FetchRef, contig: str, start: int, end: int,
+                  variant_positions: Iterable[int], confident: Sequence[tuple[int, int]],
+                  into: dict[str, Counter] | None = None, min_mapping_quality: int = 20) -> dict[str, Counter]:
+    """Add the length shifts of the reads over every hom-ref tract (>= 6 bp, unit 1-4) of ``[start, end)`` to
+    ``into`` (bucket -> Counter of shift as str). A tract is hom-ref when it lies in a ``confident`` interval
+    (5 bp either side included) and no truth variant starts within 5 bp of it."""
+    into = into if into is not None else {}
+    variants = sorted(variant_positions)
+    seq = fetch(start, end)
+    i = 0
+    while i < len(seq) - 1:
+        t0, t1 = repeat_tract(fetch, start + i, max_unit=4)
+        if t1 - t0 < MIN_TRACT_BP:
+            i += 1
+            continue
+        i = max(i + 1, t1 - start - 1)
+        if not any(a <= t0 - 5 and t1 + 5 <= b for a, b in confident):
+            continue
+        k = bisect.bisect_left(variants, t0 - 5)
+        if k < len(variants) and variants[k] <= t1 + 5:
+            continue
+        unit = tract_unit(fetch(t0, t1))
+        shifts = length_shifts(bam, contig, t0, t1, unit, min_mapping_quality)
+        c = into.setdefault(bucket(unit, (t1 - t0) / unit), Counter())
+        for s, n in shifts.items():
+            c[str(s) if s == OTHER or -MAX_SHIFT <= s <= MAX_SHIFT else OTHER] += n
+    return into
+
+
+def genotype_log_likelihoods(table: StutterTable, unit: int, length_units: float, shifts: Counter,
+                             alleles: Iterable[int]) -> dict[tuple[int, int], float]:
+    """Natural-log likelihood of each diploid genotype ``(a, b)`` (``a <= b``, length changes in units) of the
+    ``alleles``, from the reads' ``shifts`` (:func:`length_shifts`): ``sum log(S(d - a | L + a) / 2 +
+    S(d - b | L + b) / 2)``, ``L`` the reference tract's length in units."""
+    out = {}
+    for a, b in combinations_with_replacement(sorted(set(alleles)), 2):
+        ll = 0.0
+        for d, n in shifts.items():
+            pa = table.prob(unit, length_units + a, OTHER if d == OTHER else d - a)
+            pb = table.prob(unit, length_units + b, OTHER if d == OTHER else d - b)
+            ll += n * math.log(0.5 * pa + 0.5 * pb)
+        out[(a, b)] = ll
+    return out
+
+
+def hom_alt_from_repeat_lengths(record: CallRecord, bam: pysam.AlignmentFile, fetch: FetchRef,
+                                table: StutterTable) -> CallRecord:
+    """``record`` with GT 1/1 when it is a CNN het call (``0/1``) of one indel allele in a repeat tract (>= 6 bp)
+    and the spanning reads' repeat lengths make hom-alt the most likely genotype of every pair of lengths seen
+    (the reference, the allele, and each length at least two reads show); otherwise ``record`` unchanged.
+
+    The new genotype probabilities keep the CNN's P(0/0) (so QUAL is unchanged) and split the rest between 0/1 and
+    1/1 by the stutter model's likelihood ratio; GQ and PL follow from them (:func:`postprocess.quality_fields`).
+    """
+    if record.gt != (0, 1) or len(record.alts) != 1 or len(record.alts[0]) == len(record.ref):
+        return record
+    t0, t1 = repeat_tract(fetch, record.pos + 1, max_unit=4)
+    if t1 - t0 < MIN_TRACT_BP or not t0 <= record.pos + 1 <= t1:
+        return record
+    unit = tract_unit(fetch(t0, t1))
+    change = len(record.alts[0]) - len(record.ref)
+    if change % unit:
+        return record
+    a = change // unit
+    shifts = length_shifts(bam, record.contig, t0, t1, unit, table.min_mapping_quality)
+    seen = {d for d, n in shifts.items() if d != OTHER and n >= 2}
+    ll = genotype_log_likelihoods(table, unit, (t1 - t0) / unit, shifts, {0, a} | seen)
+    hom = (a, a)
+    if max(ll, key=ll.get) != hom:
+        return record
+    p00 = 10 ** (-record.qual / 10)
+    z = ll[hom] - ll[tuple(sorted((0, a)))]
+    p11 = (1 - p00) / (1 + math.exp(-z))
+    gq, _, pl = quality_fields([p00, 1 - p00 - p11, p11], 2)
+    return replace(record, gt=(1, 1), gq=gq, pl=pl)

@@ -1,0 +1,98 @@
+"""Zygosity of indels in repeats from the reads' repeat lengths (variants/repeat_genotypes.py): built tables and
+counts, and real HG002 HiSeq X reads (../shared/data) with the leave-one-region-out models' stutter tables."""
+
+import math
+from collections import Counter
+from pathlib import Path
+
+import pysam
+import torch
+from typer.testing import CliRunner
+
+from genotorch.cli.main import app
+from genotorch.io.variants import CallRecord
+from genotorch.variants.repeat_genotypes import (StutterTable, bucket, genotype_log_likelihoods,
+                                                 hom_alt_from_repeat_lengths, length_shifts, tract_unit)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_units_and_buckets():
+    assert [tract_unit(s) for s in ("AAAAAA", "ACACACAC", "AGTAGTAGT", "ACGTACGTAC")] == [1, 2, 3, 4]
+    assert [bucket(1, 25), bucket(1, 9), bucket(2, 3.5), bucket(3, 15)] == ["1:20", "1:9", "2+:3", "2+:12"]
+
+
+def test_table_from_counts_and_lookups():
+    table = StutterTable.from_counts({"1:10": Counter({"0": 90, "1": 6, "-1": 4})}, source="built")
+    assert table.probs["1:10"]["0"] == 90.5 / 104 and table.probs["1:10"]["1"] == 6.5 / 104  # 0.5 pseudocounts
+    assert table.probs["1:10"]["3"] == 0.5 / 104 and table.probs["1:10"]["other"] == 0.5 / 104
+    assert table.prob(1, 12, 0) == 90.5 / 104  # no 12-bp bucket: the nearest shorter one
+    assert table.prob(1, 10, 5) == 0.5 / 104 / 10  # beyond +-3 units: a tenth of "other"
+    assert table.prob(2, 4, 0) == 0.97 and table.prob(2, 4, 1) == 0.005  # no bucket at all for that unit
+    assert StutterTable.from_dict(table.to_dict()) == table
+
+
+def test_genotype_log_likelihoods_by_hand():
+    p10 = {"-3": 0.0, "-2": 0.0, "-1": 0.05, "0": 0.85, "1": 0.1, "2": 0.0, "3": 0.0, "other": 0.0}
+    p11 = {"-3": 0.0, "-2": 0.0, "-1": 0.1, "0": 0.7, "1": 0.2, "2": 0.0, "3": 0.0, "other": 0.0}
+    table = StutterTable({"1:10": p10, "1:11": p11})
+    ll = genotype_log_likelihoods(table, 1, 10, Counter({0: 2, 1: 8}), [0, 1])
+    # hom-ref: each read is its 10-bp tract shifted by 0 or +1; hom-alt (11 bp): by -1 or 0; het: the mean of both
+    assert math.isclose(ll[(0, 0)], 2 * math.log(0.85) + 8 * math.log(0.1))
+    assert math.isclose(ll[(1, 1)], 2 * math.log(0.1) + 8 * math.log(0.7))
+    assert math.isclose(ll[(0, 1)], 2 * math.log((0.85 + 0.1) / 2) + 8 * math.log((0.1 + 0.7) / 2))
+    assert max(ll, key=ll.get) == (1, 1)
+
+
+def _region(shared, name):
+    h = shared / "variants/hg002_illumina_hiseqx_grch37"
+    bams = {"r38.38": "NA24385_chr_20_38386265_38409801.bam", "r18.78": "NA24385_chr_20_18783981_18855722.bam"}
+    loro = torch.load(ROOT / f"benchmarks/models/loro_{name}.pt", weights_only=True)  # trained without the region
+    return (h / "GRCh37_chr20_vardict_slices.fa.gz", h / bams[name],
+            StutterTable.from_dict(loro["hyper_parameters"]["meta"]["stutter"]))
+
+
+def test_hom_alt_insertion_in_a_poly_a_is_set_hom_alt(shared):
+    # 20:38,391,304 C -> CA in a 14-bp poly-A, GIAB 1/1; its held-out model's CNN calls it 0/1 (QUAL 20.9)
+    ref, bam, table = _region(shared, "r38.38")
+    with pysam.FastaFile(str(ref)) as fa, pysam.AlignmentFile(str(bam)) as reads:
+        def fetch(a, b):
+            return fa.fetch("20", a, b).upper()
+
+        assert length_shifts(reads, "20", 38391304, 38391318, 1) == Counter({1: 30, 2: 12, 0: 7, -6: 1})
+        het = CallRecord("20", 38391303, "C", ["CA"], (0, 1), 16, 20.9, [21, 0, 16], "PASS", 75, [27, 29], [0.3867])
+        out = hom_alt_from_repeat_lengths(het, reads, fetch, table)
+        ll = genotype_log_likelihoods(table, 1, 14, Counter({1: 30, 2: 12, 0: 7, -6: 1}), [0, 1, 2])
+        assert max(ll, key=ll.get) == (1, 1)
+        p00 = 10 ** -2.09
+        p11 = (1 - p00) / (1 + math.exp(-(ll[(1, 1)] - ll[(0, 1)])))
+        assert (out.gt, out.qual, out.filter) == ((1, 1), 20.9, "PASS")  # QUAL (P(0/0)) is the CNN's
+        assert out.gq == round(-10 * math.log10(1 - p11)) == 21
+        snv = CallRecord("20", 38391303, "C", ["A"], (0, 1), 16, 20.9, [21, 0, 16], "PASS", 75, [27, 29], [0.39])
+        assert hom_alt_from_repeat_lengths(snv, reads, fetch, table) is snv  # only indels
+        refcall = CallRecord("20", 38391303, "C", ["CA"], (0, 0), 16, 0.5, [0, 5, 9], "RefCall", 75, [27, 29], [0.4])
+        assert hom_alt_from_repeat_lengths(refcall, reads, fetch, table) is refcall  # only het calls
+
+
+def test_het_insertion_in_a_poly_t_stays_het(shared):
+    # 20:18,787,048 C -> CT in a 12-bp poly-T, GIAB 0/1: 16 of 57 spanning reads +1, 5 +2
+    ref, bam, table = _region(shared, "r18.78")
+    with pysam.FastaFile(str(ref)) as fa, pysam.AlignmentFile(str(bam)) as reads:
+        def fetch(a, b):
+            return fa.fetch("20", a, b).upper()
+
+        het = CallRecord("20", 18787047, "C", ["CT"], (0, 1), 10, 10.0, [10, 0, 20], "PASS", 61, [35, 16], [0.26])
+        assert hom_alt_from_repeat_lengths(het, reads, fetch, table) is het
+
+
+def test_call_writes_the_insertion_hom_alt(shared, tmp_path):
+    ref, bam, _ = _region(shared, "r38.38")
+    out = tmp_path / "calls.vcf.gz"
+    r = CliRunner().invoke(app, ["call", "--ref", str(ref), "--reads", str(bam), "--regions", "20:38391200-38391400",
+                                 "--model", str(ROOT / "benchmarks/models/loro_r38.38.pt"), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    with pysam.VariantFile(str(out)) as vf:
+        header = str(vf.header)
+        calls = {(v.pos, v.ref, v.alts): v.samples[0]["GT"] for v in vf if "PASS" in v.filter}
+    assert calls[(38391304, "C", ("CA",))] == (1, 1)
+    assert "##genotorch_repeat_zygosity=" in header and "r38.38 held out" in header
