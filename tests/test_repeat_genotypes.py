@@ -68,6 +68,11 @@ def test_hom_alt_insertion_in_a_poly_a_is_set_hom_alt(shared):
         p11 = (1 - p00) / (1 + math.exp(-(ll[(1, 1)] - ll[(0, 1)])))
         assert (out.gt, out.qual, out.filter) == ((1, 1), 20.9, "PASS")  # QUAL (P(0/0)) is the CNN's
         assert out.gq == round(-10 * math.log10(1 - p11)) == 21
+        # another variant touching the tract (here a made-up 2-bp deletion ending at its first base) can change its
+        # length on the other haplotype: left alone
+        beside = CallRecord("20", 38391301, "TCA", ["T"], (0, 1), 30, 40.0, [40, 0, 30], "PASS", 70, [35, 35], [0.5])
+        assert hom_alt_from_repeat_lengths(het, reads, fetch, table, [beside, het]) is het
+        assert hom_alt_from_repeat_lengths(het, reads, fetch, table, [het]).gt == (1, 1)
         snv = CallRecord("20", 38391303, "C", ["A"], (0, 1), 16, 20.9, [21, 0, 16], "PASS", 75, [27, 29], [0.39])
         assert hom_alt_from_repeat_lengths(snv, reads, fetch, table) is snv  # only indels
         refcall = CallRecord("20", 38391303, "C", ["CA"], (0, 0), 16, 0.5, [0, 5, 9], "RefCall", 75, [27, 29], [0.4])

@@ -142,7 +142,7 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
                 def fetch(a: int, b: int, contig: str = chunk.contig) -> str:
                     return probe.reference.fetch(contig, a, b)
 
-                chunk_records = [hom_alt_from_repeat_lengths(r, probe.alignments, fetch, stutter)
+                chunk_records = [hom_alt_from_repeat_lengths(r, probe.alignments, fetch, stutter, chunk_records)
                                  for r in chunk_records]
             counts["candidates"] += len(res.candidates)
             counts["records"] += len(chunk_records)

@@ -180,10 +180,13 @@ def genotype_log_likelihoods(table: StutterTable, unit: int, length_units: float
 
 
 def hom_alt_from_repeat_lengths(record: CallRecord, bam: pysam.AlignmentFile, fetch: FetchRef,
-                                table: StutterTable) -> CallRecord:
+                                table: StutterTable, others: Sequence[CallRecord] = ()) -> CallRecord:
     """``record`` with GT 1/1 when it is a CNN het call (``0/1``) of one indel allele in a repeat tract (>= 6 bp)
     and the spanning reads' repeat lengths make hom-alt the most likely genotype of every pair of lengths seen
-    (the reference, the allele, and each length at least two reads show); otherwise ``record`` unchanged.
+    (the reference, the allele, and each length at least two reads show); otherwise ``record`` unchanged. A tract
+    that another non-reference record of ``others`` touches (within 2 bp) is left alone: the other haplotype's
+    variant can change the tract's length too (a simulated ``TTC -> T`` beside ``C -> CT`` before a 10-bp poly-T
+    made the het insertion look hom-alt).
 
     The new genotype probabilities keep the CNN's P(0/0) (so QUAL is unchanged) and split the rest between 0/1 and
     1/1 by the stutter model's likelihood ratio; GQ and PL follow from them (:func:`postprocess.quality_fields`).
@@ -192,6 +195,9 @@ def hom_alt_from_repeat_lengths(record: CallRecord, bam: pysam.AlignmentFile, fe
         return record
     t0, t1 = repeat_tract(fetch, record.pos + 1, max_unit=4)
     if t1 - t0 < MIN_TRACT_BP or not t0 <= record.pos + 1 <= t1:
+        return record
+    if any(r is not record and r.gt != (0, 0) and r.contig == record.contig and r.pos < t1 + 2 and
+           r.pos + len(r.ref) > t0 - 2 for r in others):
         return record
     unit = tract_unit(fetch(t0, t1))
     change = len(record.alts[0]) - len(record.ref)
