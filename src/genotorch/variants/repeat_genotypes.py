@@ -142,9 +142,8 @@ def count_stutter(bam: pysam.AlignmentFile, fetch: FetchRef, contig: str, start:
     (5 bp either side included) and no truth variant starts within 5 bp of it."""
     into = into if into is not None else {}
     variants = sorted(variant_positions)
-    seq = fetch(start, end)
     i = 0
-    while i < len(seq) - 1:
+    while i < end - start - 1:
         t0, t1 = repeat_tract(fetch, start + i, max_unit=4)
         if t1 - t0 < MIN_TRACT_BP:
             i += 1
