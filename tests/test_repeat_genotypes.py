@@ -101,3 +101,21 @@ def test_call_writes_the_insertion_hom_alt(shared, tmp_path):
         calls = {(v.pos, v.ref, v.alts): v.samples[0]["GT"] for v in vf if "PASS" in v.filter}
     assert calls[(38391304, "C", ("CA",))] == (1, 1)
     assert "##genotorch_repeat_zygosity=" in header and "r38.38 held out" in header
+
+
+def test_stutter_counted_on_hom_ref_tracts_only(shared):
+    # 2 kb of 20:38.38 Mb (HG002 HiSeq X): every tract >= 6 bp in the confident BED and 5 bp away from a GIAB
+    # variant; the 14-bp poly-A holding the +1 at 38,391,304 is left out (no "1:14" bucket)
+    from genotorch.variants.repeat_genotypes import count_stutter
+
+    ref, bam, _ = _region(shared, "r38.38")
+    h = shared / "variants/hg002_illumina_hiseqx_grch37"
+    with pysam.FastaFile(str(ref)) as fa, pysam.AlignmentFile(str(bam)) as reads, \
+            pysam.VariantFile(str(h / "HG002_GRCh37_v4.2.1_truth.regions.vcf.gz")) as truth:
+        variants = [v.pos - 1 for v in truth.fetch("20", 38390000, 38392000)]
+        assert variants == [38390029, 38390220, 38390341, 38391303]
+        counts = count_stutter(reads, lambda a, b: fa.fetch("20", max(0, a), b).upper(), "20", 38390000,
+                               38392000, variants, [(38386266, 38409648)])
+    assert {k: dict(v) for k, v in counts.items()} == {
+        "1:6": {"0": 124, "1": 2}, "1:7": {"0": 114}, "1:12": {"0": 78, "1": 20, "2": 6, "-1": 6, "-2": 4},
+        "2+:2": {"0": 3578, "other": 12}, "2+:3": {"0": 1001}}
