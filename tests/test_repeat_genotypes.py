@@ -101,6 +101,14 @@ def test_call_writes_the_insertion_hom_alt(shared, tmp_path):
         calls = {(v.pos, v.ref, v.alts): v.samples[0]["GT"] for v in vf if "PASS" in v.filter}
     assert calls[(38391304, "C", ("CA",))] == (1, 1)
     assert "##genotorch_repeat_zygosity=" in header and "r38.38 held out" in header
+    off = tmp_path / "off.vcf.gz"  # switched off: the network's het call, and no claim in the header
+    r = CliRunner().invoke(app, ["call", "--ref", str(ref), "--reads", str(bam), "--regions", "20:38391200-38391400",
+                                 "--model", str(ROOT / "benchmarks/models/loro_r38.38.pt"), "--no-repeat-zygosity",
+                                 "-o", str(off)])
+    assert r.exit_code == 0, r.output
+    with pysam.VariantFile(str(off)) as vf:
+        assert "genotorch_repeat_zygosity" not in str(vf.header)
+        assert {(v.pos, v.ref, v.alts): v.samples[0]["GT"] for v in vf}[(38391304, "C", ("CA",))] == (0, 1)
 
 
 def test_stutter_counted_on_hom_ref_tracts_only(shared):

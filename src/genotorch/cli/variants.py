@@ -105,6 +105,10 @@ def call_cmd(
     phase: bool = typer.Option(True, "--phase/--no-phase", help="Long-read presets: when the reads carry no HP tags, "
                                "phase a first pass with WhatsHap, tag the reads and call again (pileups sorted by "
                                "haplotype, as the model was trained)."),
+    repeat_zygosity: bool = typer.Option(True, "--repeat-zygosity/--no-repeat-zygosity", help="Set a het indel "
+                                         "call in a homopolymer/STR hom-alt when the reads' repeat lengths, scored "
+                                         "with the model's stutter table, say so (models with a table: the Illumina "
+                                         "one)."),
     shard: Optional[str] = typer.Option(None, "--shard", help="Call only shard i/n of the chunks (e.g. 0/4), one VCF "
                                         "per shard; `bcftools concat -a` of all n equals one call (see workflow/)."),
     min_qual: float = typer.Option(1.0, help="Non-reference calls with QUAL below this get FILTER LowQual."),
@@ -143,7 +147,8 @@ def call_cmd(
             stats = call_variants(str(ref), str(reads), str(model), str(output), regions, workers, min_qual,
                                   progress=update, max_candidates_per_kb=max_candidates_per_kb,
                                   command=command_line(), preset=preset, shard=shard,
-                                  gvcf=str(gvcf) if gvcf else None, phase=phase, threads=threads)
+                                  gvcf=str(gvcf) if gvcf else None, phase=phase, threads=threads,
+                                  repeat_zygosity=repeat_zygosity)
     console.print(f"wrote {stats['records']} records ({stats['pass']} PASS) from {stats['candidates']} candidates "
                   f"to {output} in {time.perf_counter() - t0:.1f} s")
 

@@ -61,7 +61,7 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
                   progress: Callable[[int, int, int], None] | None = None,
                   max_candidates_per_kb: float = DEFAULT_MAX_CANDIDATES_PER_KB, command: str = "",
                   preset: str | None = None, shard: str | None = None, gvcf: str | None = None, phase: bool = True,
-                  phasing_note: str | None = None, threads: int | None = 1) -> dict:
+                  phasing_note: str | None = None, threads: int | None = 1, repeat_zygosity: bool = True) -> dict:
     """Call variants in ``regions`` of ``reads`` and write ``output`` (.vcf.gz + .tbi).
 
     The regions are cut into make-examples chunks (``chunk_bp`` of the model's settings); ``shard="i/n"`` keeps
@@ -73,7 +73,8 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
     phase those calls and tag the reads with WhatsHap (:mod:`genotorch.variants.phasing`), and call again on the
     tagged reads (``phasing_note`` goes into the header). ``threads``: torch's threads for the model on the CPU
     (1 by default: parallel work comes from ``workers`` and shards, and one thread costs the least CPU time per
-    example; None leaves torch's setting).
+    example; None leaves torch's setting). ``repeat_zygosity``: when the checkpoint has a stutter table, set het
+    indel calls in repeats hom-alt where the reads' repeat lengths say so (:mod:`genotorch.variants.repeat_genotypes`).
 
     Returns
     -------
@@ -113,15 +114,17 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
             logger.info("phasing: the reads carry no HP tags: a first pass, then whatshap phase + haplotag")
             call_variants(reference, reads, model_path, str(work / "first_pass.vcf.gz"), regions, workers, min_qual,
                           batch_size, None, max_candidates_per_kb, command, preset, shard, phase=False,
-                          threads=threads)
+                          threads=threads, repeat_zygosity=repeat_zygosity)
             tagged, n = phase_reads(reference, reads, work / "first_pass.vcf.gz", work, region_list, workers)
             return call_variants(reference, str(tagged or reads), model_path, output, regions, workers, min_qual,
                                  batch_size, progress, max_candidates_per_kb, command, preset, shard, gvcf,
                                  phase=False, phasing_note=f"whatshap phase + haplotag on {n} first-pass het calls",
-                                 threads=threads)
+                                 threads=threads, repeat_zygosity=repeat_zygosity)
     rate = CandidateRateCheck(max_candidates_per_kb, reference, reads)
     counts = {"candidates": 0, "records": 0, "pass": 0}
     sample = sample_name(probe.alignments)
+    if not repeat_zygosity:
+        meta = {k: v for k, v in meta.items() if k != "stutter"}  # and the header does not claim it
     extra = _header_lines(model_path, meta, command, preset, shard)
     if phasing_note:
         extra.append(f"##genotorch_phasing={phasing_note}")
