@@ -12,9 +12,9 @@ shifted by ``k`` units with probability ``S(k | unit, length)``, a stutter table
 labelled training reads (:func:`count_stutter`, :class:`StutterTable`); a genotype ``(a, b)`` (each allele a length
 change in units) has log-likelihood ``sum over reads log(S(d - a) / 2 + S(d - b) / 2)``.
 
-It is used narrowly (:func:`hom_alt_from_repeat_lengths`): only a CNN het call (``0/1``) of a single indel allele
-inside a tract becomes ``1/1`` when the reads' lengths make ``(a, a)`` the most likely genotype of all pairs of the
-lengths seen. The CNN still decides whether there is a variant; only the zygosity of its het calls can change.
+It is used narrowly (:func:`hom_alt_from_repeat_lengths`): only a CNN het call (``0/k``) of an indel allele inside
+a tract becomes ``k/k`` when the reads' lengths make ``(a, a)`` the most likely genotype of all pairs of the lengths
+seen. The CNN still decides whether there is a variant; only the zygosity of its het calls can change.
 
 Coordinates are 0-based, ends exclusive; a tract is :func:`genotorch.encode.repeats.repeat_tract`'s.
 """
@@ -33,7 +33,7 @@ import pysam
 from genotorch.encode.repeats import FetchRef, repeat_tract
 from genotorch.io.alignments import ReadFilter, reads_contig
 from genotorch.io.variants import CallRecord
-from genotorch.variants.postprocess import quality_fields
+from genotorch.variants.postprocess import genotype_order, quality_fields
 
 MAX_SHIFT = 3  # stutter shifts tabulated: -3..+3 units; anything else is "other"
 OTHER = "other"
@@ -180,37 +180,43 @@ def genotype_log_likelihoods(table: StutterTable, unit: int, length_units: float
 
 def hom_alt_from_repeat_lengths(record: CallRecord, bam: pysam.AlignmentFile, fetch: FetchRef,
                                 table: StutterTable, others: Sequence[CallRecord] = ()) -> CallRecord:
-    """``record`` with GT 1/1 when it is a CNN het call (``0/1``) of one indel allele in a repeat tract (>= 6 bp)
-    and the spanning reads' repeat lengths make hom-alt the most likely genotype of every pair of lengths seen
-    (the reference, the allele, and each length at least two reads show); otherwise ``record`` unchanged. A tract
-    that another non-reference record of ``others`` touches (within 2 bp) is left alone: the other haplotype's
-    variant can change the tract's length too (a simulated ``TTC -> T`` beside ``C -> CT`` before a 10-bp poly-T
-    made the het insertion look hom-alt).
+    """``record`` with GT ``k/k`` when it is a CNN het call (``0/k``) of an indel allele ``k`` in a repeat tract
+    (>= 6 bp) and the spanning reads' repeat lengths make hom-alt ``k/k`` the most likely genotype of every pair of
+    lengths seen (the reference, the record's alleles, and each length at least two reads show); otherwise
+    ``record`` unchanged. A tract that another non-reference record of ``others`` touches (within 2 bp) is left
+    alone: the other haplotype's variant can change the tract's length too (a simulated ``TTC -> T`` beside
+    ``C -> CT`` before a 10-bp poly-T made the het insertion look hom-alt).
 
-    The new genotype probabilities keep the CNN's P(0/0) (so QUAL is unchanged) and split the rest between 0/1 and
-    1/1 by the stutter model's likelihood ratio; GQ and PL follow from them (:func:`postprocess.quality_fields`).
+    The genotype probabilities are the record's (from its PL); the mass of ``0/k`` and ``k/k`` together is split
+    between them by the stutter model's likelihood ratio, and GQ and PL follow (:func:`postprocess.quality_fields`).
+    QUAL (P(0/0)) is the network's.
     """
-    if record.gt != (0, 1) or len(record.alts) != 1 or len(record.alts[0]) == len(record.ref):
+    i, k = record.gt
+    if i != 0 or k == 0 or len(record.alts[k - 1]) == len(record.ref):
         return record
     t0, t1 = repeat_tract(fetch, record.pos + 1, max_unit=4)
-    if t1 - t0 < MIN_TRACT_BP or not t0 <= record.pos + 1 <= t1:
+    if t1 - t0 < MIN_TRACT_BP:
         return record
     if any(r is not record and r.gt != (0, 0) and r.contig == record.contig and r.pos < t1 + 2 and
            r.pos + len(r.ref) > t0 - 2 for r in others):
         return record
     unit = tract_unit(fetch(t0, t1))
-    change = len(record.alts[0]) - len(record.ref)
-    if change % unit:
+    changes = [len(alt) - len(record.ref) for alt in record.alts]
+    if changes[k - 1] % unit:
         return record
-    a = change // unit
+    a = changes[k - 1] // unit
     shifts = length_shifts(bam, record.contig, t0, t1, unit, table.min_mapping_quality)
-    seen = {d for d, n in shifts.items() if d != OTHER and n >= 2}
-    ll = genotype_log_likelihoods(table, unit, (t1 - t0) / unit, shifts, {0, a} | seen)
+    alleles = {0, a} | {c // unit for c in changes if c % unit == 0} | \
+        {d for d, n in shifts.items() if d != OTHER and n >= 2}
+    ll = genotype_log_likelihoods(table, unit, (t1 - t0) / unit, shifts, alleles)
     hom = (a, a)
     if max(ll, key=ll.get) != hom:
         return record
-    p00 = 10 ** (-record.qual / 10)
-    z = ll[hom] - ll[tuple(sorted((0, a)))]
-    p11 = (1 - p00) / (1 + math.exp(-z))
-    gq, _, pl = quality_fields([p00, 1 - p00 - p11, p11], 2)
-    return replace(record, gt=(1, 1), gq=gq, pl=pl)
+    probs = [10 ** (-x / 10) for x in record.pl]
+    order = genotype_order(len(record.alts) + 1)
+    het_i, hom_i = order.index((0, k)), order.index((k, k))
+    mass = probs[het_i] + probs[hom_i]
+    probs[hom_i] = mass / (1 + math.exp(-(ll[hom] - ll[tuple(sorted((0, a)))])))
+    probs[het_i] = mass - probs[hom_i]
+    gq, _, pl = quality_fields(probs, hom_i)
+    return replace(record, gt=(k, k), gq=gq, pl=pl)
