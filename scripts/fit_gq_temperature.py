@@ -35,7 +35,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-from train_default_model import HG2_BED, HG2_REF, HG2_TRUTH, real_examples, regions  # noqa: E402
+from train_default_model import HG2_BED, HG2_REF, HG2_TRUTH, real_examples, regions, store_in_meta  # noqa: E402
 
 GRID = np.round(np.arange(0.6, 3.0001, 0.05), 2)
 
@@ -112,14 +112,10 @@ def main(argv=None) -> int:
     (out / "temperatures.json").write_text(json.dumps({"final": final, "folds": temps, "grid": GRID.tolist(),
                                                        "losses": {k: v.tolist() for k, v in losses.items()}}) + "\n")
     if args.write:
-        import torch
-
         method = ("record-level: the binary log-loss of the call records' GQ claims on the held-out HG002 regions' "
                   "out-of-fold calls (scripts/fit_gq_temperature.py)")
         for path, t in [(args.models / f"loro_{k}.pt", v) for k, v in temps.items()] + [(args.shipped, final)]:
-            blob = torch.load(path, weights_only=True)
-            blob["hyper_parameters"]["meta"]["calibration"] = {"temperature": t, "method": method}
-            torch.save(blob, path)
+            store_in_meta(path, "calibration", {"temperature": t, "method": method})
             print(f"wrote T={t:.2f} into {path}")
     return 0
 

@@ -21,6 +21,7 @@ the script prints the tables' sizes and the homopolymer shift rates.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections import Counter
 from pathlib import Path
@@ -29,30 +30,23 @@ import pysam
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-from train_default_model import HG2_BED, HG2_REF, HG2_TRUTH, regions  # noqa: E402
+from train_default_model import HG2_BED, HG2_REF, HG2_TRUTH, regions, store_in_meta  # noqa: E402
 
 
 def region_counts(region: str, bam: Path) -> dict[str, Counter]:
     """Bucket -> shift counts over the hom-ref tracts of one region (1-based inclusive ``region`` string)."""
+    from genotorch.io.intervals import parse_region, read_bed
+    from genotorch.io.reference import Reference
     from genotorch.variants.repeat_genotypes import count_stutter
 
-    contig, span = region.split(":")
-    start, end = (int(x.replace(",", "")) for x in span.split("-"))
-    start -= 1
-    with pysam.FastaFile(str(HG2_REF)) as fa, pysam.VariantFile(str(HG2_TRUTH)) as truth, \
-            pysam.AlignmentFile(str(bam)) as reads:
-        name = contig if contig in fa.references else contig.removeprefix("chr")
-        positions = [v.pos - 1 for v in truth.fetch(name, start, end)]
-        confident = []
-        for line in HG2_BED.read_text().splitlines():
-            c, a, b = line.split("\t")[:3]
-            if c.removeprefix("chr") == name.removeprefix("chr") and int(b) > start and int(a) < end:
-                confident.append((int(a), int(b)))
-
-        def fetch(a: int, b: int) -> str:
-            return fa.fetch(name, max(0, a), b).upper()
-
-        return count_stutter(reads, fetch, name, start, end, positions, confident)
+    ref = Reference(HG2_REF)
+    iv = parse_region(region, ref.lengths)
+    confident = [(c.start, c.end) for c in read_bed(HG2_BED, ref.lengths)
+                 if c.contig == iv.contig and c.end > iv.start and c.start < iv.end]
+    with pysam.VariantFile(str(HG2_TRUTH)) as truth, pysam.AlignmentFile(str(bam)) as reads:
+        positions = [v.pos - 1 for v in truth.fetch(iv.contig, iv.start, iv.end)]
+        return count_stutter(reads, functools.partial(ref.fetch, iv.contig), iv.contig, iv.start, iv.end, positions,
+                             confident)
 
 
 def merged(parts) -> dict[str, Counter]:
@@ -89,12 +83,8 @@ def main(argv=None) -> int:
         if p:
             print(f"homopolymer {length} bp: -1 {p['-1']:.3f}  0 {p['0']:.3f}  +1 {p['1']:.3f}")
     if args.write:
-        import torch
-
         for path, table in tables.items():
-            blob = torch.load(path, weights_only=True)
-            blob["hyper_parameters"]["meta"]["stutter"] = table.to_dict()
-            torch.save(blob, path)
+            store_in_meta(path, "stutter", table.to_dict())
             print(f"wrote the stutter table into {path}")
     return 0
 

@@ -211,6 +211,16 @@ def export(ckpt: Path, out_file: Path, temperature: float, protocol: str,
     torch.save(blob, written)
 
 
+def store_in_meta(path: Path, key: str, value) -> None:
+    """Set ``meta[key]`` of a saved checkpoint in place (weights untouched; plain types only, loaded without
+    unpickling code)."""
+    import torch
+
+    blob = torch.load(path, weights_only=True)
+    blob["hyper_parameters"]["meta"][key] = value
+    torch.save(blob, path)
+
+
 def call_with_spanning_indel_reads(meta: dict) -> None:
     """Set the model's stored make-examples config to draw only spanning reads in indel pileups (so ``call`` and any
     fine-tuning from it make such pileups), and say so in the meta when it was trained on every read. Chosen on the

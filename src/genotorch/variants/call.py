@@ -8,6 +8,7 @@ channels and shape first.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import tempfile
@@ -124,7 +125,7 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
     counts = {"candidates": 0, "records": 0, "pass": 0}
     sample = sample_name(probe.alignments)
     if not repeat_zygosity:
-        meta = {k: v for k, v in meta.items() if k != "stutter"}  # and the header does not claim it
+        meta = _without_stutter(meta)
     extra = _header_lines(model_path, meta, command, preset, shard)
     if phasing_note:
         extra.append(f"##genotorch_phasing={phasing_note}")
@@ -142,9 +143,7 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
             probs = predict_probs(model, res.pileups, batch_size)
             chunk_records = postprocess(res.candidates, probs, min_qual)
             if stutter is not None:  # het indels in repeats whose reads' repeat lengths say hom-alt
-                def fetch(a: int, b: int, contig: str = chunk.contig) -> str:
-                    return probe.reference.fetch(contig, a, b)
-
+                fetch = functools.partial(probe.reference.fetch, chunk.contig)
                 chunk_records = [hom_alt_from_repeat_lengths(r, probe.alignments, fetch, stutter, chunk_records)
                                  for r in chunk_records]
             counts["candidates"] += len(res.candidates)
@@ -214,7 +213,7 @@ def call_from_examples(examples: str | Sequence[str], reference: str, model_path
         logger.warning(f"note: {model_path} sets het indels in repeats hom-alt when the reads' repeat lengths say so; "
                        f"example files hold no reads, so `call --examples` leaves them as the network calls them "
                        f"(`call --reads` applies it)")
-        meta = {k: v for k, v in meta.items() if k != "stutter"}  # and the header does not claim it
+        meta = _without_stutter(meta)
     _write(output, records, ref, sample, model_path, meta, command)
     return _stats(len(cands), records)
 
@@ -264,6 +263,12 @@ def _write(output: str, records: list[CallRecord], reference: Reference, sample:
     order = {c: i for i, c in enumerate(reference.lengths)}
     records.sort(key=lambda r: (order[r.contig], r.pos))
     write_vcf(output, records, reference.lengths, sample, _header_lines(model_path, meta, command))
+
+
+def _without_stutter(meta: dict) -> dict:
+    """The checkpoint's meta without its stutter table: the repeat-length step is not run, nor claimed in the
+    header."""
+    return {k: v for k, v in meta.items() if k != "stutter"}
 
 
 def _header_lines(model_path: str, meta: dict, command: str, preset: str | None = None,

@@ -38,6 +38,7 @@ from genotorch.variants.postprocess import genotype_order, quality_fields
 MAX_SHIFT = 3  # stutter shifts tabulated: -3..+3 units; anything else is "other"
 OTHER = "other"
 MIN_TRACT_BP = 6
+MAX_UNIT = 4  # repeat units looked at, in bp, both where the table is counted and where it is used
 
 
 def tract_unit(seq: str) -> int:
@@ -137,14 +138,14 @@ class StutterTable:
 def count_stutter(bam: pysam.AlignmentFile, fetch: FetchRef, contig: str, start: int, end: int,
                   variant_positions: Iterable[int], confident: Sequence[tuple[int, int]],
                   into: dict[str, Counter] | None = None, min_mapping_quality: int = 20) -> dict[str, Counter]:
-    """Add the length shifts of the reads over every hom-ref tract (>= 6 bp, unit 1-4) of ``[start, end)`` to
-    ``into`` (bucket -> Counter of shift as str). A tract is hom-ref when it lies in a ``confident`` interval
+    """Add the length shifts of the reads over every hom-ref tract (>= ``MIN_TRACT_BP``, unit 1-``MAX_UNIT``) of
+    ``[start, end)`` to ``into`` (bucket -> Counter of shift as str). A tract is hom-ref when it lies in a ``confident`` interval
     (5 bp either side included) and no truth variant starts within 5 bp of it."""
     into = into if into is not None else {}
     variants = sorted(variant_positions)
     i = 0
     while i < end - start - 1:
-        t0, t1 = repeat_tract(fetch, start + i, max_unit=4)
+        t0, t1 = repeat_tract(fetch, start + i, max_unit=MAX_UNIT)
         if t1 - t0 < MIN_TRACT_BP:
             i += 1
             continue
@@ -194,7 +195,7 @@ def hom_alt_from_repeat_lengths(record: CallRecord, bam: pysam.AlignmentFile, fe
     i, k = record.gt
     if i != 0 or k == 0 or len(record.alts[k - 1]) == len(record.ref):
         return record
-    t0, t1 = repeat_tract(fetch, record.pos + 1, max_unit=4)
+    t0, t1 = repeat_tract(fetch, record.pos + 1, max_unit=MAX_UNIT)
     if t1 - t0 < MIN_TRACT_BP:
         return record
     if any(r is not record and r.gt != (0, 0) and r.contig == record.contig and r.pos < t1 + 2 and
