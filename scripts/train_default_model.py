@@ -33,6 +33,9 @@ Models:
    on the hom-ref tracts of the other four regions (each fold model) or all five (the shipped model); ``call`` uses
    them to set het indels in repeats hom-alt when the reads' repeat lengths say so
    (:mod:`genotorch.variants.repeat_genotypes`).
+7. Allele balance: ``scripts/fit_allele_balance.py`` counts how often a read shows a base other than the alt at the
+   GIAB hom-alt SNPs of the other four regions (each fold model) or all five (the shipped model); ``call`` uses it to
+   set hom-alt SNP calls het when their allele depths say so (:mod:`genotorch.variants.allele_balance`).
 """
 
 from __future__ import annotations
@@ -308,6 +311,9 @@ def main(argv=None) -> int:
     from fit_stutter_table import main as fit_stutter_table  # step 6: stutter tables, leave-one-region-out
 
     fit_stutter_table(["--models", str(fold_dir), "--shipped", str(ship_dir / "pileup_illumina.pt"), "--write"])
+    from fit_allele_balance import main as fit_allele_balance  # step 7: allele-balance error rate, LORO
+
+    fit_allele_balance(["--models", str(fold_dir), "--shipped", str(ship_dir / "pileup_illumina.pt"), "--write"])
     return 0
 
 

@@ -169,3 +169,4 @@ def test_call_from_examples_warns_when_they_were_drawn_otherwise(demo, tmp_path)
 
     with pysam.VariantFile(str(tmp_path / "spanning-indel-reads.vcf.gz")) as vf:
         assert "genotorch_repeat_zygosity" not in str(vf.header)
+        assert "##genotorch_allele_balance=" in str(vf.header)  # needs only the records' AD: applied and claimed

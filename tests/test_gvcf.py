@@ -57,7 +57,11 @@ def test_gvcf_agrees_with_deepvariants_golden_gvcf(demo, shared, tmp_path):
     c = compare(g, golden)
     assert (c["block_positions_golden"], c["block_positions_both"]) == (9895, 9895)
     assert (c["same_gq"], c["same_band"]) == (9861, 9878)  # 99.7% the same GQ, 99.8% the same band
-    assert (c["variants_golden"], c["variants_ours"], c["variants_shared"], c["same_gt"]) == (78, 77, 77, 72)
+    # 69 of 77 shared variant records have DeepVariant's GT. Three of the others are hom-alt SNPs in a repeat at
+    # chr20:10,009,844-10,009,875 that DeepVariant and our network write 1/1 at allele fractions 0.74-0.81, and that
+    # the allele-balance step (variants/allele_balance.py) writes 0/1: GIAB v3.3.2 has 10,009,871 A>G 0|1 and
+    # 10,009,875 A>G as one allele of a 2/1 (10,009,844 is its G>GAA at 10,009,842 written another way)
+    assert (c["variants_golden"], c["variants_ours"], c["variants_shared"], c["same_gt"]) == (78, 77, 77, 69)
     with pysam.VariantFile(str(g)) as vf:  # variant records carry <*> and no END; RefCall is written ./.
         recs = [r for r in vf if r.alts != ("<*>",)]
         assert all(r.alts[-1] == "<*>" and "END" not in r.info for r in recs)

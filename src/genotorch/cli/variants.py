@@ -109,6 +109,10 @@ def call_cmd(
                                          "call in a homopolymer/STR hom-alt when the reads' repeat lengths, scored "
                                          "with the model's stutter table, say so (models with a table: the Illumina "
                                          "one)."),
+    allele_balance: bool = typer.Option(True, "--allele-balance/--no-allele-balance", help="Set a hom-alt SNP call "
+                                        "het when its allele depths (AD) make het the more likely genotype under "
+                                        "the model's binomial read model (models with an error rate: the Illumina "
+                                        "one)."),
     shard: Optional[str] = typer.Option(None, "--shard", help="Call only shard i/n of the chunks (e.g. 0/4), one VCF "
                                         "per shard; `bcftools concat -a` of all n equals one call (see workflow/)."),
     min_qual: float = typer.Option(1.0, help="Non-reference calls with QUAL below this get FILTER LowQual."),
@@ -139,7 +143,7 @@ def call_cmd(
         if shard:
             raise GenotorchError("--shard applies to --reads; with --examples, give the shards' HDF5 files instead")
         stats = call_from_examples([str(e) for e in examples], str(ref), str(model), str(output), min_qual,
-                                   command=command_line(), threads=threads)
+                                   command=command_line(), threads=threads, allele_balance=allele_balance)
     else:
         if reads is None:
             raise GenotorchError("give --reads (BAM/CRAM) or --examples (HDF5 from make-examples)")
@@ -148,7 +152,7 @@ def call_cmd(
                                   progress=update, max_candidates_per_kb=max_candidates_per_kb,
                                   command=command_line(), preset=preset, shard=shard,
                                   gvcf=str(gvcf) if gvcf else None, phase=phase, threads=threads,
-                                  repeat_zygosity=repeat_zygosity)
+                                  repeat_zygosity=repeat_zygosity, allele_balance=allele_balance)
     console.print(f"wrote {stats['records']} records ({stats['pass']} PASS) from {stats['candidates']} candidates "
                   f"to {output} in {time.perf_counter() - t0:.1f} s")
 

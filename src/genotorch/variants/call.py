@@ -28,6 +28,7 @@ from genotorch.io.reference import Reference
 from genotorch.io.variants import VcfWriter, write_vcf
 from genotorch.models.checkpoint import load_classifier
 from genotorch.models.inference import cpu_threads, inference_device, predict_array
+from genotorch.variants.allele_balance import AlleleBalance, het_from_allele_balance
 from genotorch.variants.candidates import Candidate
 from genotorch.variants.make_examples import (
     DEFAULT_MAX_CANDIDATES_PER_KB, CandidateRateCheck, Inputs, MakeExamplesConfig, check_workers, config_differences,
@@ -62,7 +63,8 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
                   progress: Callable[[int, int, int], None] | None = None,
                   max_candidates_per_kb: float = DEFAULT_MAX_CANDIDATES_PER_KB, command: str = "",
                   preset: str | None = None, shard: str | None = None, gvcf: str | None = None, phase: bool = True,
-                  phasing_note: str | None = None, threads: int | None = 1, repeat_zygosity: bool = True) -> dict:
+                  phasing_note: str | None = None, threads: int | None = 1, repeat_zygosity: bool = True,
+                  allele_balance: bool = True) -> dict:
     """Call variants in ``regions`` of ``reads`` and write ``output`` (.vcf.gz + .tbi).
 
     The regions are cut into make-examples chunks (``chunk_bp`` of the model's settings); ``shard="i/n"`` keeps
@@ -76,6 +78,8 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
     (1 by default: parallel work comes from ``workers`` and shards, and one thread costs the least CPU time per
     example; None leaves torch's setting). ``repeat_zygosity``: when the checkpoint has a stutter table, set het
     indel calls in repeats hom-alt where the reads' repeat lengths say so (:mod:`genotorch.variants.repeat_genotypes`).
+    ``allele_balance``: when the checkpoint has an allele-balance error rate, set hom-alt SNP calls het where their
+    allele depths say so (:mod:`genotorch.variants.allele_balance`).
 
     Returns
     -------
@@ -115,21 +119,24 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
             logger.info("phasing: the reads carry no HP tags: a first pass, then whatshap phase + haplotag")
             call_variants(reference, reads, model_path, str(work / "first_pass.vcf.gz"), regions, workers, min_qual,
                           batch_size, None, max_candidates_per_kb, command, preset, shard, phase=False,
-                          threads=threads, repeat_zygosity=repeat_zygosity)
+                          threads=threads, repeat_zygosity=repeat_zygosity, allele_balance=allele_balance)
             tagged, n = phase_reads(reference, reads, work / "first_pass.vcf.gz", work, region_list, workers)
             return call_variants(reference, str(tagged or reads), model_path, output, regions, workers, min_qual,
                                  batch_size, progress, max_candidates_per_kb, command, preset, shard, gvcf,
                                  phase=False, phasing_note=f"whatshap phase + haplotag on {n} first-pass het calls",
-                                 threads=threads, repeat_zygosity=repeat_zygosity)
+                                 threads=threads, repeat_zygosity=repeat_zygosity, allele_balance=allele_balance)
     rate = CandidateRateCheck(max_candidates_per_kb, reference, reads)
     counts = {"candidates": 0, "records": 0, "pass": 0}
     sample = sample_name(probe.alignments)
     if not repeat_zygosity:
-        meta = _without_stutter(meta)
+        meta = _without(meta, "stutter")
+    if not allele_balance:
+        meta = _without(meta, "allele_balance")
     extra = _header_lines(model_path, meta, command, preset, shard)
     if phasing_note:
         extra.append(f"##genotorch_phasing={phasing_note}")
     stutter = StutterTable.from_dict(meta["stutter"]) if meta.get("stutter") else None
+    balance = AlleleBalance.from_dict(meta["allele_balance"]) if meta.get("allele_balance") else None
     held: list[CallRecord] = []  # records not yet written: a chunk's record may lie before the next chunk starts
     skip_until: dict[str, int] = {}  # gVCF: end of the last variant record's REF allele per contig
     with contextlib.ExitStack() as stack:
@@ -146,6 +153,8 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
                 fetch = functools.partial(probe.reference.fetch, chunk.contig)
                 chunk_records = [hom_alt_from_repeat_lengths(r, probe.alignments, fetch, stutter, chunk_records)
                                  for r in chunk_records]
+            if balance is not None:  # hom-alt SNPs with a het's share of reference reads
+                chunk_records = [het_from_allele_balance(r, balance) for r in chunk_records]
             counts["candidates"] += len(res.candidates)
             counts["records"] += len(chunk_records)
             counts["pass"] += sum(r.filter == "PASS" for r in chunk_records)
@@ -174,9 +183,11 @@ def _write_gvcf_chunk(g: VcfWriter, chunk, res, records: list[CallRecord], skip_
 
 def call_from_examples(examples: str | Sequence[str], reference: str, model_path: str, output: str,
                        min_qual: float = 1.0, batch_size: int | None = None, command: str = "",
-                       threads: int | None = 1) -> dict:
+                       threads: int | None = 1, allele_balance: bool = True) -> dict:
     """Call from make-examples HDF5 files (e.g. one per ``--shard``, made on other machines) instead of reads:
-    their examples are pooled and sorted by position, so shards give the VCF one file would.
+    their examples are pooled and sorted by position, so shards give the VCF one file would. ``allele_balance`` as
+    in :func:`call_variants` (it needs only the records' allele depths); the repeat-length step needs reads and is
+    not run.
 
     Raises
     ------
@@ -213,7 +224,12 @@ def call_from_examples(examples: str | Sequence[str], reference: str, model_path
         logger.warning(f"note: {model_path} sets het indels in repeats hom-alt when the reads' repeat lengths say so; "
                        f"example files hold no reads, so `call --examples` leaves them as the network calls them "
                        f"(`call --reads` applies it)")
-        meta = _without_stutter(meta)
+        meta = _without(meta, "stutter")
+    if not allele_balance:
+        meta = _without(meta, "allele_balance")
+    if meta.get("allele_balance"):
+        balance = AlleleBalance.from_dict(meta["allele_balance"])
+        records = [het_from_allele_balance(r, balance) for r in records]
     _write(output, records, ref, sample, model_path, meta, command)
     return _stats(len(cands), records)
 
@@ -265,10 +281,10 @@ def _write(output: str, records: list[CallRecord], reference: Reference, sample:
     write_vcf(output, records, reference.lengths, sample, _header_lines(model_path, meta, command))
 
 
-def _without_stutter(meta: dict) -> dict:
-    """The checkpoint's meta without its stutter table: the repeat-length step is not run, nor claimed in the
-    header."""
-    return {k: v for k, v in meta.items() if k != "stutter"}
+def _without(meta: dict, key: str) -> dict:
+    """The checkpoint's meta without ``key`` (``stutter``, ``allele_balance``): the genotype step that uses it is not
+    run, nor claimed in the header."""
+    return {k: v for k, v in meta.items() if k != key}
 
 
 def _header_lines(model_path: str, meta: dict, command: str, preset: str | None = None,
@@ -287,4 +303,8 @@ def _header_lines(model_path: str, meta: dict, command: str, preset: str | None 
     if meta.get("stutter"):
         extra.append(f"##genotorch_repeat_zygosity=het indels in repeats set hom-alt by the reads' repeat lengths "
                      f"(stutter table: {meta['stutter'].get('source', '')})")
+    if meta.get("allele_balance"):
+        ab = meta["allele_balance"]
+        extra.append(f"##genotorch_allele_balance=hom-alt SNPs set het when their allele depths make het more likely "
+                     f"(binomial, error rate {ab['error_rate']:.4f} counted on {ab.get('source', '')})")
     return extra

@@ -60,6 +60,19 @@ def quality_fields(probs: Sequence[float], called: int) -> tuple[int, float, lis
     return gq, qual, pl
 
 
+def split_genotype_mass(pl: Sequence[int], i: int, j: int, log_ratio: float, called: int) -> tuple[int, list[int]]:
+    """GQ and PL after a second opinion on two genotypes: the probabilities of a record's ``pl`` (normalised), with
+    the mass of genotypes ``i`` and ``j`` together split between them so that ``P(i) / P(j) = exp(log_ratio)``
+    (natural log); GQ of genotype index ``called``. Used by the repeat-length and allele-balance steps."""
+    probs = np.array([10 ** (-x / 10) for x in pl], dtype=np.float64)
+    probs /= probs.sum()
+    mass = probs[i] + probs[j]
+    probs[i] = mass / (1 + math.exp(-log_ratio)) if log_ratio > -700 else 0.0
+    probs[j] = mass - probs[i]
+    gq, _, new_pl = quality_fields(probs, called)
+    return gq, new_pl
+
+
 def _filter(gt: tuple[int, int], qual: float, min_qual: float) -> str:
     if gt == (0, 0):
         return "RefCall"

@@ -33,7 +33,7 @@ import pysam
 from genotorch.encode.repeats import FetchRef, repeat_tract
 from genotorch.io.alignments import ReadFilter, reads_contig
 from genotorch.io.variants import CallRecord
-from genotorch.variants.postprocess import genotype_order, quality_fields
+from genotorch.variants.postprocess import genotype_order, split_genotype_mass
 
 MAX_SHIFT = 3  # stutter shifts tabulated: -3..+3 units; anything else is "other"
 OTHER = "other"
@@ -189,7 +189,7 @@ def hom_alt_from_repeat_lengths(record: CallRecord, bam: pysam.AlignmentFile, fe
     ``C -> CT`` before a 10-bp poly-T made the het insertion look hom-alt).
 
     The genotype probabilities are the record's (from its PL); the mass of ``0/k`` and ``k/k`` together is split
-    between them by the stutter model's likelihood ratio, and GQ and PL follow (:func:`postprocess.quality_fields`).
+    between them by the stutter model's likelihood ratio, and GQ and PL follow (:func:`postprocess.split_genotype_mass`).
     QUAL (P(0/0)) is the network's.
     """
     i, k = record.gt
@@ -213,11 +213,7 @@ def hom_alt_from_repeat_lengths(record: CallRecord, bam: pysam.AlignmentFile, fe
     hom = (a, a)
     if max(ll, key=ll.get) != hom:
         return record
-    probs = [10 ** (-x / 10) for x in record.pl]
     order = genotype_order(len(record.alts) + 1)
     het_i, hom_i = order.index((0, k)), order.index((k, k))
-    mass = probs[het_i] + probs[hom_i]
-    probs[hom_i] = mass / (1 + math.exp(-(ll[hom] - ll[tuple(sorted((0, a)))])))
-    probs[het_i] = mass - probs[hom_i]
-    gq, _, pl = quality_fields(probs, hom_i)
+    gq, pl = split_genotype_mass(record.pl, hom_i, het_i, ll[hom] - ll[tuple(sorted((0, a)))], hom_i)
     return replace(record, gt=(k, k), gq=gq, pl=pl)

@@ -1,0 +1,94 @@
+"""Zygosity of SNP calls from their allele balance: a hom-alt SNP call with a het's share of reference reads is
+written het.
+
+The failure it answers: on the HG002 HiSeq X region at chr20:18.78 Mb (a region of duplications), the pileup CNN
+wrote four GIAB het SNPs hom-alt, with 24 of 69, 16 of 49, 8 of 24 and 5 of 21 reads showing the reference base
+(allele fraction 0.65-0.76). At the GIAB hom-alt SNPs of the five HG002 regions the reads show a base other than the
+alt in 0.8% of reads (38 of 4,988; at most 6% at one site), and no hom-alt SNP has an allele fraction below 0.88.
+
+The model is a binomial one on the record's allele depths (``AD``: reads of MAPQ >= 5 whose base at the site has
+BQ >= 10, as make-examples counts them): under het each read shows the alt with probability 1/2; under hom-alt it
+shows another base with probability ``error_rate`` (:class:`AlleleBalance`, counted at the hom-alt SNPs of
+labelled training reads, ``scripts/fit_allele_balance.py``). The allele-balance genotype model of GATK's
+``AlleleBalance`` annotation and of bcftools' and FreeBayes' binomial read models, used narrowly here: only a
+biallelic SNP record called hom-alt changes, to het, when the het log-likelihood is the larger. QUAL (P(0/0)) stays
+the network's; the network's P(0/1) + P(1/1) is split between the two by the likelihood ratio, and GQ and PL
+follow. Indel records are left alone: their reference depth counts reads that end inside a repeat, which show the
+reference whatever the allele (see :mod:`genotorch.variants.repeat_genotypes` for indels in repeats).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Iterable
+
+import pysam
+
+from genotorch.io.alignments import ReadFilter
+from genotorch.io.variants import CallRecord
+from genotorch.variants.postprocess import split_genotype_mass
+
+
+@dataclass(frozen=True)
+class AlleleBalance:
+    """``error_rate``: P(a read shows a base other than the alt) at a hom-alt SNP, in (0, 0.5). Stored as plain
+    types in a checkpoint's ``meta.allele_balance`` (nothing is unpickled). ``source``: what it was counted on."""
+
+    error_rate: float
+    source: str = ""
+
+    def __post_init__(self):
+        if not 0.0 < self.error_rate < 0.5:
+            raise ValueError(f"allele-balance error rate {self.error_rate}: must lie in (0, 0.5)")
+
+    @classmethod
+    def from_counts(cls, other_reads: int, reads: int, source: str = "") -> "AlleleBalance":
+        """From ``other_reads`` of ``reads`` at hom-alt SNPs, with a pseudocount of 0.5 on each side."""
+        return cls((other_reads + 0.5) / (reads + 1.0), source)
+
+    def to_dict(self) -> dict:
+        """Plain types, for a checkpoint's ``meta.allele_balance``."""
+        return {"error_rate": self.error_rate, "source": self.source}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "AlleleBalance":
+        """The inverse of :meth:`to_dict`."""
+        return cls(float(d["error_rate"]), str(d.get("source", "")))
+
+    def het_minus_hom_log_likelihood(self, ref_reads: int, alt_reads: int) -> float:
+        """Natural-log likelihood of het minus that of hom-alt for ``ref_reads`` and ``alt_reads`` (the binomial
+        coefficient cancels): ``(r + a) log(1/2) - r log(e) - a log(1 - e)``."""
+        e = self.error_rate
+        return (ref_reads + alt_reads) * math.log(0.5) - ref_reads * math.log(e) - alt_reads * math.log1p(-e)
+
+
+def count_other_bases(bam: pysam.AlignmentFile, contig: str, sites: Iterable[tuple[int, str]],
+                      min_mapping_quality: int = 5, min_base_quality: int = 10) -> tuple[int, int]:
+    """``(reads showing a base other than the alt, reads)`` summed over hom-alt SNP ``sites`` (0-based position,
+    alt base), counting reads as make-examples does for ``AD``: passing :class:`ReadFilter` at MAPQ >=
+    ``min_mapping_quality``, with an A/C/G/T base of BQ >= ``min_base_quality`` at the site (a deletion there is not
+    counted)."""
+    keep = ReadFilter(min_mapping_quality).passes
+    other = total = 0
+    for pos, alt in sites:
+        cov = bam.count_coverage(contig, pos, pos + 1, quality_threshold=min_base_quality, read_callback=keep)
+        n = {b: int(c[0]) for b, c in zip("ACGT", cov)}
+        total += sum(n.values())
+        other += sum(n.values()) - n[alt.upper()]
+    return other, total
+
+
+def het_from_allele_balance(record: CallRecord, model: AlleleBalance) -> CallRecord:
+    """``record`` with GT 0/1 when it is a biallelic SNP called 1/1 whose allele depths (``AD``) make het the more
+    likely genotype under ``model``; otherwise ``record`` unchanged. The genotype probabilities are the record's (from
+    its PL); the mass of 0/1 and 1/1 together is split between them by the likelihood ratio; QUAL is kept, GQ and PL
+    follow (:func:`postprocess.split_genotype_mass`)."""
+    if record.gt != (1, 1) or len(record.alts) != 1 or len(record.ref) != 1 or len(record.alts[0]) != 1:
+        return record
+    ref_reads, alt_reads = record.ad[0], record.ad[1]
+    llr = model.het_minus_hom_log_likelihood(ref_reads, alt_reads)
+    if llr <= 0:
+        return record
+    gq, pl = split_genotype_mass(record.pl, 1, 2, llr, 1)
+    return replace(record, gt=(0, 1), gq=gq, pl=pl)

@@ -1,0 +1,92 @@
+"""Zygosity of SNP calls from their allele balance (variants/allele_balance.py): built records, and real HG002 HiSeq X
+reads (../shared/data) with the leave-one-region-out models' error rates."""
+
+import math
+from pathlib import Path
+
+import pysam
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from genotorch.cli.main import app
+from genotorch.io.variants import CallRecord
+from genotorch.variants.allele_balance import AlleleBalance, count_other_bases, het_from_allele_balance
+from genotorch.variants.postprocess import split_genotype_mass
+
+ROOT = Path(__file__).resolve().parents[1]
+LORO = ROOT / "benchmarks/models/loro_r18.78.pt"  # trained and counted without the 20:18.78 Mb region
+
+
+def _record(ref="A", alts=("G",), gt=(1, 1), pl=(42, 6, 0), ad=(24, 45)):
+    return CallRecord("20", 18843452, ref, list(alts), gt, 7, 43.0, list(pl), "PASS", sum(ad), list(ad),
+                      [a / sum(ad) for a in ad[1:]])
+
+
+def test_rate_from_counts_and_round_trip():
+    m = AlleleBalance.from_counts(38, 4988, source="built")
+    assert m.error_rate == 38.5 / 4989
+    assert AlleleBalance.from_dict(m.to_dict()) == m
+    with pytest.raises(ValueError, match="must lie in"):
+        AlleleBalance(0.0)
+
+
+def test_log_likelihood_ratio_by_hand():
+    m = AlleleBalance(0.01)
+    # het: every read 1/2; hom-alt: a reference read is an error (0.01), an alt read is not (0.99)
+    assert math.isclose(m.het_minus_hom_log_likelihood(5, 16),
+                        21 * math.log(0.5) - 5 * math.log(0.01) - 16 * math.log(0.99))
+    assert m.het_minus_hom_log_likelihood(5, 16) > 0 > m.het_minus_hom_log_likelihood(2, 15)
+
+
+def test_split_genotype_mass_by_hand():
+    # PL 42,6,0 -> probabilities 10^-4.2, 10^-0.6, 1 (normalised); 0/1 + 1/1 split 3:1 (log ratio ln 3)
+    gq, pl = split_genotype_mass([42, 6, 0], 1, 2, math.log(3), 1)
+    p = [10 ** -4.2, 10 ** -0.6, 1.0]
+    p = [x / sum(p) for x in p]
+    het, hom = 0.75 * (p[1] + p[2]), 0.25 * (p[1] + p[2])
+    assert gq == round(-10 * math.log10(p[0] + hom)) == 6
+    raw = [round(-10 * math.log10(x)) for x in (p[0], het, hom)]
+    assert raw == [43, 1, 6] and pl == [42, 0, 5]  # minus the smallest
+
+
+def test_hom_alt_with_a_hets_share_of_reference_reads_is_set_het():
+    # HG002 20:18,843,453 A -> G, GIAB 0/1: its held-out model writes 1/1 (PL 42,6,0) with 24 of 69 reads REF
+    m = AlleleBalance(0.0074)
+    out = het_from_allele_balance(_record(), m)
+    assert out.gt == (0, 1) and out.qual == 43.0 and out.ad == [24, 45]
+    assert (out.gq, out.pl) == (43, [43, 0, 100])  # P(1/1) ~ e^-70 of the mass: floored at 1e-10
+    # left alone: a hom-alt with 2 of 17 reads REF (20:18,811,074, GIAB 1/1), a het call, an indel, two alts
+    for r in (_record(ad=(2, 15)), _record(gt=(0, 1)), _record(ref="AT", alts=("A",)),
+              _record(alts=("G", "C"), pl=(40, 30, 20, 30, 20, 0), ad=(24, 20, 25))):
+        assert het_from_allele_balance(r, m) is r
+
+
+def test_other_bases_counted_at_real_sites(shared):
+    bam = shared / "variants/hg002_illumina_hiseqx_grch37/NA24385_chr_20_18783981_18855722.bam"
+    with pysam.AlignmentFile(str(bam)) as reads:
+        assert count_other_bases(reads, "20", [(18843452, "G")]) == (24, 69)  # the het written 1/1
+        assert count_other_bases(reads, "20", [(18811073, "C")]) == (3, 49)  # a GIAB 1/1: 2 REF reads, 1 other
+        assert count_other_bases(reads, "20", [(18843452, "G"), (18811073, "C")]) == (27, 118)  # summed
+        assert count_other_bases(reads, "20", [(18811073, "C")], min_mapping_quality=61) == (0, 0)
+    meta = torch.load(LORO, weights_only=True)["hyper_parameters"]["meta"]
+    assert "r18.78 held out" in meta["allele_balance"]["source"]
+    assert 0.005 < meta["allele_balance"]["error_rate"] < 0.01
+
+
+def test_call_writes_the_real_het_het(shared, tmp_path):
+    h = shared / "variants/hg002_illumina_hiseqx_grch37"
+    args = ["call", "--ref", str(h / "GRCh37_chr20_vardict_slices.fa.gz"), "--reads",
+            str(h / "NA24385_chr_20_18783981_18855722.bam"), "--regions", "20:18843350-18843550", "--model", str(LORO)]
+    r = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "on.vcf.gz")])
+    assert r.exit_code == 0, r.output
+    with pysam.VariantFile(str(tmp_path / "on.vcf.gz")) as vf:
+        header = str(vf.header)
+        calls = {(v.pos, v.ref, v.alts): (v.samples[0]["GT"], v.samples[0]["GQ"], v.samples[0]["AD"]) for v in vf}
+    assert calls[(18843453, "A", ("G",))] == ((0, 1), 43, (24, 45))
+    assert "##genotorch_allele_balance=" in header and "r18.78 held out" in header
+    r = CliRunner().invoke(app, [*args, "--no-allele-balance", "-o", str(tmp_path / "off.vcf.gz")])
+    assert r.exit_code == 0, r.output
+    with pysam.VariantFile(str(tmp_path / "off.vcf.gz")) as vf:  # the network's call, and no claim
+        assert "genotorch_allele_balance" not in str(vf.header)
+        assert {(v.pos, v.ref, v.alts): v.samples[0]["GT"] for v in vf}[(18843453, "A", ("G",))] == (1, 1)
