@@ -50,3 +50,43 @@ def test_min_count_and_region_bounds():
     assert candidates(reads)[1] == []  # one read is not enough
     reads = [snv_read("G", i) for i in range(3)]
     assert candidates(reads, start=121, end=160)[1] == []  # site outside the counted interval
+
+
+def test_indel_depths_from_informative_reads():
+    from genotorch.variants.candidates import informative_indel_depths
+
+    ref = "ACGT" * 25 + "G" + "A" * 10 + "CTGA" * 25  # G at 100, a 10-bp poly-A at 101-110
+    reads = [make_read(ref[80:101] + "A" + ref[101:130], 80, "21M1I29M", name=f"i{i}") for i in range(3)]
+    reads += [make_read(ref[80:130], 80, "50M", name=f"r{i}") for i in range(2)]  # span the tract: reference
+    reads += [make_read(ref[70:105], 70, "35M", name=f"e{i}") for i in range(2)]  # end inside it: tell nothing
+    reads += [make_read(ref[80:101] + ref[102:130], 80, "21M1D28M", name="d0")]  # spans, shows another length
+    reads += [make_read(ref[95:101] + "A" + ref[101:106], 95, "6M1I5M", name="i9")]  # carries +A, ends inside
+    events = [read_events(r) for r in reads]
+    counts = count_alleles(events, CONTIG, 90, 120, ref, 0, CandidateConfig())
+    (cand,) = find_candidates(counts, ref, 0, CandidateConfig())
+    # every read with a base at 100 counts, and REF = those without an indel anchored there (DeepVariant's rule)
+    assert cand == Candidate(CONTIG, 100, "G", "GA", depth=9, ref_count=4, alt_count=4)
+    (informative,) = informative_indel_depths([cand], events, lambda a, b: ref[a:b])
+    # spanning reads (6: three +A, two reference, one -A) and the +A read that does not span: REF 2, DP 7
+    assert informative == Candidate(CONTIG, 100, "G", "GA", depth=7, ref_count=2, alt_count=4)
+    snv = Candidate(CONTIG, 90, "G", "T", 9, 7, 2)
+    assert informative_indel_depths([snv], events, lambda a, b: ref[a:b]) == [snv]  # SNVs as they are
+
+
+def test_indel_depths_at_a_real_hom_alt_insertion(shared, tmp_path):
+    # HG002 20:38,391,304 C -> CA (+1 in a 14-bp poly-A), GIAB 1/1: counted from every read at the site its AD was
+    # 27,29 (DP 75, VAF 0.39: it looked het); the reads that span the poly-A give AD 10,29 (DP 56)
+    import pysam
+    from typer.testing import CliRunner
+
+    from genotorch.cli.main import app
+
+    h = shared / "variants/hg002_illumina_hiseqx_grch37"
+    out = tmp_path / "calls.vcf.gz"
+    r = CliRunner().invoke(app, ["call", "--ref", str(h / "GRCh37_chr20_vardict_slices.fa.gz"), "--reads",
+                                 str(h / "NA24385_chr_20_38386265_38409801.bam"), "--regions", "20:38391200-38391400",
+                                 "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    with pysam.VariantFile(str(out)) as vf:
+        s = {(v.pos, v.alts): v.samples[0] for v in vf}[(38391304, ("CA",))]
+    assert (s["GT"], s["AD"], s["DP"]) == ((1, 1), (10, 29), 56) and round(s["VAF"][0], 4) == 0.5179  # 29 / 56

@@ -290,8 +290,9 @@ def select_reads(reads: list[EncodedRead], contig: str, pos: int, end: int, conf
     return chosen
 
 
-def _window_bases(window: str, window_start: int, a: int, b: int) -> str:
-    """Reference bases ``[a, b)`` from a window starting at ``window_start``, N outside it."""
+def window_bases(window: str, window_start: int, a: int, b: int) -> str:
+    """Reference bases ``[a, b)`` (0-based) from ``window``, the reference from ``window_start`` on; N outside it.
+    ``functools.partial(window_bases, window, window_start)`` is a :data:`genotorch.encode.repeats.FetchRef`."""
     i, j = a - window_start, b - window_start
     core = window[max(0, i):max(0, min(j, len(window)))]
     lead = min(b - a, max(0, -i))
@@ -330,7 +331,7 @@ def build_pileup(
     end = pos + max(len(ref) for ref, _ in alleles)
     must_span = None
     if config.spanning_indel_reads and any(len(ref) != len(alt) for ref, alt in alleles):
-        fetch = functools.partial(_window_bases, ref_window, win_start)
+        fetch = functools.partial(window_bases, ref_window, win_start)
         tracts = [indel_tract(fetch, pos, ref, alt) for ref, alt in alleles if len(ref) != len(alt)]
         must_span = (min(t[0] for t in tracts), max(t[1] for t in tracts))
     for row, r in enumerate(select_reads(reads, contig, pos, end, config, must_span), start=rb):

@@ -35,7 +35,9 @@ class Candidate:
 
     ``pos`` is 0-based (VCF POS - 1), ``ref``/``alt`` in VCF convention (a multi-allelic example lists its
     alleles in ``alt`` separated by commas, padded to ``ref``); ``depth`` = reads with a counted base at ``pos``;
-    ``ref_count``/``alt_count`` the reads supporting REF and the alt allele(s)."""
+    ``ref_count``/``alt_count`` the reads supporting REF and the alt allele(s). With spanning-read indel pileups
+    (``pileup.spanning_indel_reads``), an indel's ``depth`` and ``ref_count`` count only the reads informative
+    about it (:func:`genotorch.variants.candidates.informative_indel_depths`)."""
 
     contig: str
     pos: int

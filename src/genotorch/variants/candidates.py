@@ -19,7 +19,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from genotorch.encode.read_events import ReadEvents, aligned_bases
+from genotorch.encode.read_events import ReadEvents, aligned_bases, read_allele_at
+from genotorch.encode.repeats import FetchRef, indel_tract
 from genotorch.errors import GenotorchError
 from genotorch.io.examples import Candidate
 
@@ -129,6 +130,38 @@ def find_candidates(counts: AlleleCounts, ref_seq: str, ref_offset: int, config:
         if n >= config.min_count_indels and n >= config.min_fraction_indels * depth[i]:
             out.append(_candidate(counts, pos, ref, alt, n, ref_codes[i], indel_reads_at))
     out.sort(key=lambda c: (c.pos, len(c.ref), c.alt))
+    return out
+
+
+def informative_indel_depths(candidates: Sequence[Candidate], events: Sequence[ReadEvents],
+                             fetch: FetchRef) -> list[Candidate]:
+    """``candidates`` with each indel's ``depth`` and ``ref_count`` taken from the reads that can tell it from the
+    reference: reads aligned across the indel's homopolymer/STR tract with one more base each side
+    (:func:`genotorch.encode.repeats.indel_tract`, the reads an indel pileup draws), plus the reads carrying the
+    allele that do not span it. ``ref_count``: the spanning reads with no insertion or deletion anchored in the
+    tract (they show the reference's repeat length); ``depth``: the spanning reads (whatever length they show) plus
+    the non-spanning reads carrying the allele. ``alt_count`` is unchanged, and SNVs are returned as they are.
+
+    A read that ends inside a repeat shows the reference there whatever the repeat's length in its molecule, so
+    counting it as reference support (DeepVariant's allele counter does) makes a hom-alt indel in a 14-bp poly-A
+    look het in AD and VAF (HG002 20:38,391,304, GIAB 1/1: AD 27,29 and DP 75 from every overlapping read; AD 10,29
+    and DP 56 from the informative ones).
+    bcftools counts an indel's AD[0] from spanning reads alone since 1.13 (samtools/bcftools#1498); GATK's AD and
+    DP count informative reads only. ``fetch(start, end)``: reference bases, 0-based half-open."""
+    out = []
+    starts = np.fromiter((ev.start for ev in events), dtype=np.int64, count=len(events))
+    ends = np.fromiter((ev.end for ev in events), dtype=np.int64, count=len(events))
+    for c in candidates:
+        if len(c.ref) == len(c.alt):
+            out.append(c)
+            continue
+        t0, t1 = indel_tract(fetch, c.pos, c.ref, c.alt)
+        spanning = [events[i] for i in np.flatnonzero((starts <= t0 - 1) & (ends >= t1 + 1))]
+        reference = sum(not any(t0 - 1 <= a < t1 for a, *_ in ev.insertions) and
+                        not any(t0 - 1 <= a < t1 for a, *_ in ev.deletions) for ev in spanning)
+        carrying = sum(read_allele_at(ev, c.pos, c.ref, c.alt) for ev in spanning)
+        depth = len(spanning) + max(0, c.alt_count - carrying)
+        out.append(Candidate(c.contig, c.pos, c.ref, c.alt, depth, reference, c.alt_count))
     return out
 
 

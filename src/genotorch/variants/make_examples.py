@@ -21,7 +21,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 import genotorch
-from genotorch.encode.pileup import EncodedRead, PileupConfig, build_pileup, encode_reads
+from genotorch.encode.pileup import EncodedRead, PileupConfig, build_pileup, encode_reads, window_bases
 from genotorch.encode.read_events import read_events
 from genotorch.errors import GenotorchError
 from genotorch.io.alignments import ReadFilter, fetch_reads, has_reads, open_alignments, reference_md5_mismatches
@@ -29,7 +29,8 @@ from genotorch.io.examples import ExampleWriter
 from genotorch.io.intervals import Interval, parse_regions, shard_intervals
 from genotorch.io.reference import Reference
 from genotorch.variants.candidates import (
-    AlleleCounts, Candidate, CandidateConfig, Example, count_alleles, find_candidates, plan_examples,
+    AlleleCounts, Candidate, CandidateConfig, Example, count_alleles, find_candidates, informative_indel_depths,
+    plan_examples,
 )
 from genotorch.variants.haplotype_labels import mask_label
 from genotorch.variants.labels import NO_LABEL, TruthLabeler
@@ -168,6 +169,8 @@ class ChunkProcessor:
         events, ref_seq, lo = self._load(chunk)
         counts = count_alleles(events, chunk.contig, chunk.start, chunk.end, ref_seq, lo, self.config.candidates)
         candidates = find_candidates(counts, ref_seq, lo, self.config.candidates)
+        if self.config.pileup.spanning_indel_reads:  # indel AD/DP from the reads an indel pileup draws
+            candidates = informative_indel_depths(candidates, events, functools.partial(window_bases, ref_seq, lo))
         examples = plan_examples(candidates)
         pileups = self._pileups(events, ref_seq, lo, examples)
         if self.labeler:
