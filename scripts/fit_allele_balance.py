@@ -19,7 +19,6 @@ untouched); without it the script prints the counts.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -27,7 +26,9 @@ import pysam
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-from train_default_model import HG2_BED, HG2_REF, HG2_TRUTH, regions, store_in_meta  # noqa: E402
+from train_default_model import (  # noqa: E402
+    HG2_BED, HG2_REF, HG2_TRUTH, fit_parser, loro_fits, regions, store_fits,
+)
 
 
 def region_counts(region: str, bam: Path) -> tuple[int, int, int]:
@@ -49,11 +50,7 @@ def region_counts(region: str, bam: Path) -> tuple[int, int, int]:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--models", type=Path, default=ROOT / "benchmarks" / "models")
-    ap.add_argument("--shipped", type=Path, default=ROOT / "src/genotorch/models/default/pileup_illumina.pt")
-    ap.add_argument("--write", action="store_true", help="store the rates in the checkpoints' meta.allele_balance")
-    args = ap.parse_args(argv)
+    args = fit_parser(__doc__, "allele_balance").parse_args(argv)
     from genotorch.variants.allele_balance import AlleleBalance
 
     counts = {}
@@ -61,22 +58,13 @@ def main(argv=None) -> int:
         counts[name] = region_counts(region, bam)
         n, other, total = counts[name]
         print(f"{name}: {n} hom-alt SNPs, {other} of {total:,} reads show another base", flush=True)
-    models = {}
-    for name in counts:
-        others = [k for k in counts if k != name]
-        models[args.models / f"loro_{name}.pt"] = AlleleBalance.from_counts(
-            sum(counts[k][1] for k in others), sum(counts[k][2] for k in others),
-            source=f"hom-alt SNPs of HG002 HiSeq X regions {', '.join(others)} (scripts/fit_allele_balance.py; "
-                   f"{name} held out)")
-    models[args.shipped] = AlleleBalance.from_counts(
-        sum(c[1] for c in counts.values()), sum(c[2] for c in counts.values()),
-        source="hom-alt SNPs of the five HG002 HiSeq X regions (scripts/fit_allele_balance.py)")
+    models = loro_fits(counts, lambda parts, source: AlleleBalance.from_counts(
+        sum(p[1] for p in parts), sum(p[2] for p in parts), source=source),
+        "hom-alt SNPs", "scripts/fit_allele_balance.py", args.models, args.shipped)
     for path, m in models.items():
         print(f"{path.name}: error rate {m.error_rate:.4f}")
     if args.write:
-        for path, m in models.items():
-            store_in_meta(path, "allele_balance", m.to_dict())
-            print(f"wrote the allele-balance error rate into {path}")
+        store_fits(models, "allele_balance", "allele-balance error rate")
     return 0
 
 

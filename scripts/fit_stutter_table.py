@@ -20,7 +20,6 @@ the script prints the tables' sizes and the homopolymer shift rates.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import sys
 from collections import Counter
@@ -30,7 +29,9 @@ import pysam
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-from train_default_model import HG2_BED, HG2_REF, HG2_TRUTH, regions, store_in_meta  # noqa: E402
+from train_default_model import (  # noqa: E402
+    HG2_BED, HG2_REF, HG2_TRUTH, fit_parser, loro_fits, regions, store_fits,
+)
 
 
 def region_counts(region: str, bam: Path) -> dict[str, Counter]:
@@ -58,34 +59,22 @@ def merged(parts) -> dict[str, Counter]:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--models", type=Path, default=ROOT / "benchmarks" / "models")
-    ap.add_argument("--shipped", type=Path, default=ROOT / "src/genotorch/models/default/pileup_illumina.pt")
-    ap.add_argument("--write", action="store_true", help="store the tables in the checkpoints' meta.stutter")
-    args = ap.parse_args(argv)
+    args = fit_parser(__doc__, "stutter").parse_args(argv)
     from genotorch.variants.repeat_genotypes import StutterTable
 
     counts = {}
     for name, region, bam in regions():
         counts[name] = region_counts(region, bam)
         print(f"{name}: {sum(sum(c.values()) for c in counts[name].values()):,} reads over hom-ref tracts", flush=True)
-    tables = {}
-    for name in counts:
-        others = [k for k in counts if k != name]
-        tables[args.models / f"loro_{name}.pt"] = StutterTable.from_counts(
-            merged(counts[k] for k in others), source=f"hom-ref tracts of HG002 HiSeq X regions {', '.join(others)} "
-            f"(scripts/fit_stutter_table.py; {name} held out)")
-    tables[args.shipped] = StutterTable.from_counts(
-        merged(counts.values()), source="hom-ref tracts of the five HG002 HiSeq X regions (scripts/fit_stutter_table.py)")
+    tables = loro_fits(counts, lambda parts, source: StutterTable.from_counts(merged(parts), source=source),
+                       "hom-ref tracts", "scripts/fit_stutter_table.py", args.models, args.shipped)
     shipped = tables[args.shipped]
     for length in (6, 10, 14, 18):
         p = shipped.probs.get(f"1:{length}")
         if p:
             print(f"homopolymer {length} bp: -1 {p['-1']:.3f}  0 {p['0']:.3f}  +1 {p['1']:.3f}")
     if args.write:
-        for path, table in tables.items():
-            store_in_meta(path, "stutter", table.to_dict())
-            print(f"wrote the stutter table into {path}")
+        store_fits(tables, "stutter", "stutter table")
     return 0
 
 

@@ -224,6 +224,36 @@ def store_in_meta(path: Path, key: str, value) -> None:
     torch.save(blob, path)
 
 
+def fit_parser(doc: str, key: str) -> argparse.ArgumentParser:
+    """The command line shared by the scripts that count a call-time table on the HG002 regions and store it in
+    the checkpoints' ``meta[key]`` (``fit_stutter_table.py``, ``fit_allele_balance.py``)."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--models", type=Path, default=ROOT / "benchmarks" / "models")
+    ap.add_argument("--shipped", type=Path, default=ROOT / "src/genotorch/models/default/pileup_illumina.pt")
+    ap.add_argument("--write", action="store_true", help=f"store it in the checkpoints' meta.{key}")
+    return ap
+
+
+def loro_fits(counts: dict, fit, what: str, script: str, models: Path, shipped: Path) -> dict:
+    """Checkpoint path -> ``fit(parts, source)``: each leave-one-region-out model (``models/loro_<region>.pt``) from
+    the *other* regions' ``counts``, the ``shipped`` model from all of them, so no held-out region shapes what it is
+    called with. ``source`` names the regions used and the ``script``."""
+    out = {}
+    for name in counts:
+        others = [k for k in counts if k != name]
+        out[models / f"loro_{name}.pt"] = fit([counts[k] for k in others], f"{what} of HG002 HiSeq X regions "
+                                              f"{', '.join(others)} ({script}; {name} held out)")
+    out[shipped] = fit(list(counts.values()), f"{what} of the five HG002 HiSeq X regions ({script})")
+    return out
+
+
+def store_fits(fits: dict, key: str, what: str) -> None:
+    """Store each of ``loro_fits``' results (``to_dict()``) in its checkpoint's ``meta[key]``, saying so."""
+    for path, fit in fits.items():
+        store_in_meta(path, key, fit.to_dict())
+        print(f"wrote the {what} into {path}")
+
+
 def call_with_spanning_indel_reads(meta: dict) -> None:
     """Set the model's stored make-examples config to draw only spanning reads in indel pileups (so ``call`` and any
     fine-tuning from it make such pileups), and say so in the meta when it was trained on every read. Chosen on the
