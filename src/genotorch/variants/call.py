@@ -128,15 +128,11 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
     rate = CandidateRateCheck(max_candidates_per_kb, reference, reads)
     counts = {"candidates": 0, "records": 0, "pass": 0}
     sample = sample_name(probe.alignments)
-    if not repeat_zygosity:
-        meta = _without(meta, "stutter")
-    if not allele_balance:
-        meta = _without(meta, "allele_balance")
+    meta, stutter = _step(meta, "stutter", StutterTable, repeat_zygosity)
+    meta, balance = _step(meta, "allele_balance", AlleleBalance, allele_balance)
     extra = _header_lines(model_path, meta, command, preset, shard)
     if phasing_note:
         extra.append(f"##genotorch_phasing={phasing_note}")
-    stutter = StutterTable.from_dict(meta["stutter"]) if meta.get("stutter") else None
-    balance = AlleleBalance.from_dict(meta["allele_balance"]) if meta.get("allele_balance") else None
     held: list[CallRecord] = []  # records not yet written: a chunk's record may lie before the next chunk starts
     skip_until: dict[str, int] = {}  # gVCF: end of the last variant record's REF allele per contig
     with contextlib.ExitStack() as stack:
@@ -225,10 +221,8 @@ def call_from_examples(examples: str | Sequence[str], reference: str, model_path
                        f"example files hold no reads, so `call --examples` leaves them as the network calls them "
                        f"(`call --reads` applies it)")
         meta = _without(meta, "stutter")
-    if not allele_balance:
-        meta = _without(meta, "allele_balance")
-    if meta.get("allele_balance"):
-        balance = AlleleBalance.from_dict(meta["allele_balance"])
+    meta, balance = _step(meta, "allele_balance", AlleleBalance, allele_balance)
+    if balance is not None:
         records = [het_from_allele_balance(r, balance) for r in records]
     _write(output, records, ref, sample, model_path, meta, command)
     return _stats(len(cands), records)
@@ -279,6 +273,15 @@ def _write(output: str, records: list[CallRecord], reference: Reference, sample:
     order = {c: i for i, c in enumerate(reference.lengths)}
     records.sort(key=lambda r: (order[r.contig], r.pos))
     write_vcf(output, records, reference.lengths, sample, _header_lines(model_path, meta, command))
+
+
+def _step(meta: dict, key: str, kind, on: bool) -> tuple[dict, object]:
+    """``(meta, the step's table)`` for a genotype step whose table the checkpoint stores in ``meta[key]``
+    (``stutter``: :class:`StutterTable`; ``allele_balance``: :class:`AlleleBalance`): ``kind.from_dict`` of it, or
+    None, with the key dropped from ``meta``, when the checkpoint has none or ``on`` is False."""
+    if not on:
+        meta = _without(meta, key)
+    return meta, kind.from_dict(meta[key]) if meta.get(key) else None
 
 
 def _without(meta: dict, key: str) -> dict:
