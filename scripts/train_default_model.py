@@ -34,8 +34,9 @@ Models:
    them to set het indels in repeats hom-alt when the reads' repeat lengths say so
    (:mod:`genotorch.variants.repeat_genotypes`).
 7. Allele balance: ``scripts/fit_allele_balance.py`` counts how often a read shows a base other than the alt at the
-   GIAB hom-alt SNPs of the other four regions (each fold model) or all five (the shipped model); ``call`` uses it to
-   set hom-alt SNP calls het when their allele depths say so (:mod:`genotorch.variants.allele_balance`).
+   GIAB hom-alt SNPs, and an informative read the reference length at the GIAB hom-alt indels outside repeats, of the
+   other four regions (each fold model) or all five (the shipped model); ``call`` uses them to set hom-alt SNP and
+   indel calls het when their allele depths say so (:mod:`genotorch.variants.allele_balance`).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Zygosity of SNP calls from their allele balance (variants/allele_balance.py): built records, and real HG002 HiSeq X
-reads (../shared/data) with the leave-one-region-out models' error rates."""
+"""Zygosity of SNP and indel calls from their allele balance (variants/allele_balance.py): built records, real HG002
+HiSeq X reads (../shared/data) with the leave-one-region-out models' error rates, and the HG001 second library with
+the shipped model's."""
 
 import math
 from pathlib import Path
@@ -90,3 +91,63 @@ def test_call_writes_the_real_het_het(shared, tmp_path):
     with pysam.VariantFile(str(tmp_path / "off.vcf.gz")) as vf:  # the network's call, and no claim
         assert "genotorch_allele_balance" not in str(vf.header)
         assert {(v.pos, v.ref, v.alts): v.samples[0]["GT"] for v in vf}[(18843453, "A", ("G",))] == (1, 1)
+
+
+SEQ = "ACAGAGTAACGGGAAAAGTGACTAAAACTATGCAAAACTATGCAAAACTAAGCAGA"  # hs37d5 chr20:10,004,747-10,004,802
+OFFSET = 10_004_746  # 0-based start of SEQ
+
+
+def _fetch(seq, offset):
+    return lambda a, b: "".join(seq[i - offset] if 0 <= i - offset < len(seq) else "N" for i in range(a, b))
+
+
+def _indel(ref="TAAAACTATGC", pos=10_004_768, ad=(9, 10), pl=(16, 2, 0)):
+    return CallRecord("20", pos, ref, ["T"], (1, 1), 2, 17.5, list(pl), "PASS", sum(ad), list(ad),
+                      [ad[1] / sum(ad)])
+
+
+def test_indel_outside_repeats_set_het_with_the_indel_rate():
+    # HG001 chr20:10,004,769 TAAAACTATGC -> T, GIAB 0/1; the second library's reads: AD 9,10, the network 1/1 (PL 16,2,0)
+    m = AlleleBalance(0.0077, "built", indel_error_rate=0.0218)
+    fetch = _fetch(SEQ, OFFSET)
+    llr = 19 * math.log(0.5) - 9 * math.log(0.0218) - 10 * math.log1p(-0.0218)
+    assert math.isclose(m.het_minus_hom_log_likelihood(9, 10, indel=True), llr) and llr > 0
+    out = het_from_allele_balance(_indel(), m, fetch)
+    assert out.gt == (0, 1) and out.qual == 17.5 and out.ad == [9, 10]
+    assert (out.gq, out.pl) == (18, [18, 0, 93])
+    # left alone: 2 of 22 informative reads REF (HG002 20:38,390,221, GIAB 1/1); no indel rate (older checkpoints);
+    # no reference; the same deletion in a poly-A tract of 10 bp, which the stutter model rules on
+    poly_a = _fetch("GAGT" + "A" * 10 + "CGT", OFFSET)
+    for r, mm, f in ((_indel(ad=(2, 20)), m, fetch), (_indel(), AlleleBalance(0.0077), fetch), (_indel(), m, None),
+                     (_indel(ref="TA", pos=OFFSET + 3), m, poly_a)):
+        assert het_from_allele_balance(r, mm, f) is r
+    assert AlleleBalance.from_dict(m.to_dict()) == m
+    assert AlleleBalance.from_dict({"error_rate": 0.0077}).indel_error_rate is None  # a stop-25 checkpoint
+    assert AlleleBalance.from_counts(38, 4988, indel_counts=(8, 389)).indel_error_rate == 8.5 / 390
+    with pytest.raises(ValueError, match="indel error rate"):
+        AlleleBalance(0.0077, indel_error_rate=0.5)
+
+
+def test_call_writes_the_real_hom_alt_deletion_het(shared, tmp_path):
+    # the HG001 second library (the shipped model never saw HG001): the 10-bp deletion is written 0/1, not 1/1
+    t = shared / "variants/hg001_trio_illumina_grch37"
+    args = ["call", "--ref", str(t / "hs37d5.chr20.fa.gz"), "--reads", str(t / "HG001.chr20.10_10p1mb_sorted.bam"),
+            "--regions", "20:10004600-10004900"]
+    got = {}
+    for flag in ("--allele-balance", "--no-allele-balance"):
+        r = CliRunner().invoke(app, [*args, flag, "-o", str(tmp_path / f"{flag}.vcf.gz")])
+        assert r.exit_code == 0, r.output
+        with pysam.VariantFile(str(tmp_path / f"{flag}.vcf.gz")) as vf:
+            got[flag] = {(v.pos, v.ref): (v.samples[0]["GT"], v.samples[0]["AD"]) for v in vf}
+            assert ("indels outside repeats too" in str(vf.header)) == (flag == "--allele-balance")
+    assert got["--allele-balance"][(10004769, "TAAAACTATGC")] == ((0, 1), (9, 10))
+    assert got["--no-allele-balance"][(10004769, "TAAAACTATGC")] == ((1, 1), (9, 10))
+    # from make-examples shards (the shipped model's settings): the same record, as the step needs only AD + the FASTA
+    ex = tmp_path / "ex.h5"
+    r = CliRunner().invoke(app, ["make-examples", *args[1:], "--spanning-indel-reads", "-o", str(ex)])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(app, ["call", "--ref", args[2], "--examples", str(ex), "-o", str(tmp_path / "ex.vcf.gz")])
+    assert r.exit_code == 0, r.output
+    with pysam.VariantFile(str(tmp_path / "ex.vcf.gz")) as vf:
+        assert {(v.pos, v.ref): (v.samples[0]["GT"], v.samples[0]["AD"]) for v in vf}[(10004769, "TAAAACTATGC")] == \
+            ((0, 1), (9, 10))

@@ -109,10 +109,10 @@ def call_cmd(
                                          "call in a homopolymer/STR hom-alt when the reads' repeat lengths, scored "
                                          "with the model's stutter table, say so (models with a table: the Illumina "
                                          "one)."),
-    allele_balance: bool = typer.Option(True, "--allele-balance/--no-allele-balance", help="Set a hom-alt SNP call "
-                                        "het when its allele depths (AD) make het the more likely genotype under "
-                                        "the model's binomial read model (models with an error rate: the Illumina "
-                                        "one)."),
+    allele_balance: bool = typer.Option(True, "--allele-balance/--no-allele-balance", help="Set a hom-alt SNP call, "
+                                        "or a hom-alt indel call outside homopolymers/STRs, het when its allele "
+                                        "depths (AD) make het the more likely genotype under the model's binomial "
+                                        "read model (models with error rates: the Illumina one)."),
     shard: Optional[str] = typer.Option(None, "--shard", help="Call only shard i/n of the chunks (e.g. 0/4), one VCF "
                                         "per shard; `bcftools concat -a` of all n equals one call (see workflow/)."),
     min_qual: float = typer.Option(1.0, help="Non-reference calls with QUAL below this get FILTER LowQual."),

@@ -1,5 +1,5 @@
-"""Zygosity of SNP calls from their allele balance: a hom-alt SNP call with a het's share of reference reads is
-written het.
+"""Zygosity of SNP and indel calls from their allele balance: a hom-alt call with a het's share of reference reads
+is written het.
 
 The failure it answers: on the HG002 HiSeq X region at chr20:18.78 Mb (a region of duplications), the pileup CNN
 wrote four GIAB het SNPs hom-alt, with 24 of 69, 16 of 49, 8 of 24 and 5 of 21 reads showing the reference base
@@ -13,8 +13,17 @@ labelled training reads, ``scripts/fit_allele_balance.py``). The allele-balance 
 ``AlleleBalance`` annotation and of bcftools' and FreeBayes' binomial read models, used narrowly here: only a
 biallelic SNP record called hom-alt changes, to het, when the het log-likelihood is the larger. QUAL (P(0/0)) stays
 the network's; the network's P(0/1) + P(1/1) is split between the two by the likelihood ratio, and GQ and PL
-follow. Indel records are left alone: their reference depth counts reads that end inside a repeat, which show the
-reference whatever the allele (see :mod:`genotorch.variants.repeat_genotypes` for indels in repeats).
+follow.
+
+Indels, with their own rate (``indel_error_rate``: reads at the reference length at the GIAB hom-alt indels outside
+repeats): the same rule for a biallelic indel called hom-alt outside any homopolymer/STR tract of at least
+``repeat_genotypes.MIN_TRACT_BP`` bases. Its ``AD`` must count informative reads only (make-examples with
+``pileup.spanning_indel_reads``, :func:`genotorch.variants.candidates.informative_indel_depths`): a read that ends
+inside the deleted bases or at the insertion point shows the reference whatever its molecule holds. Indels in
+repeat tracts are left to :mod:`genotorch.variants.repeat_genotypes`, whose stutter model knows how often reads
+show a tract at another length. The failure it answers: HG001 chr20:10,004,769 ``TAAAACTATGC -> T``, GIAB het,
+written hom-alt with 9 of 19 informative reads at the reference length (the HG001 second library) and 17 of 45
+(NA12878).
 """
 
 from __future__ import annotations
@@ -27,39 +36,51 @@ import pysam
 
 from genotorch.io.alignments import ReadFilter
 from genotorch.io.variants import CallRecord
+from genotorch.encode.repeats import FetchRef, repeat_tract
 from genotorch.variants.postprocess import split_genotype_mass
+from genotorch.variants.repeat_genotypes import MAX_UNIT, MIN_TRACT_BP
 
 
 @dataclass(frozen=True)
 class AlleleBalance:
-    """``error_rate``: P(a read shows a base other than the alt) at a hom-alt SNP, in (0, 0.5). Stored as plain
-    types in a checkpoint's ``meta.allele_balance`` (nothing is unpickled). ``source``: what it was counted on."""
+    """``error_rate``: P(a read shows a base other than the alt) at a hom-alt SNP, in (0, 0.5).
+    ``indel_error_rate``: P(an informative read shows the reference length) at a hom-alt indel outside repeats, in
+    (0, 0.5), or None (indels are left alone; checkpoints before it have none). Stored as plain types in a
+    checkpoint's ``meta.allele_balance`` (nothing is unpickled). ``source``: what they were counted on."""
 
     error_rate: float
     source: str = ""
+    indel_error_rate: float | None = None
 
     def __post_init__(self):
-        if not 0.0 < self.error_rate < 0.5:
-            raise ValueError(f"allele-balance error rate {self.error_rate}: must lie in (0, 0.5)")
+        for name, e in (("", self.error_rate), ("indel ", self.indel_error_rate)):
+            if e is not None and not 0.0 < e < 0.5:
+                raise ValueError(f"allele-balance {name}error rate {e}: must lie in (0, 0.5)")
 
     @classmethod
-    def from_counts(cls, other_reads: int, reads: int, source: str = "") -> "AlleleBalance":
-        """From ``other_reads`` of ``reads`` at hom-alt SNPs, with a pseudocount of 0.5 on each side."""
-        return cls((other_reads + 0.5) / (reads + 1.0), source)
+    def from_counts(cls, other_reads: int, reads: int, source: str = "",
+                    indel_counts: tuple[int, int] | None = None) -> "AlleleBalance":
+        """From ``other_reads`` of ``reads`` at hom-alt SNPs (and ``indel_counts``: reference-length reads, reads
+        at hom-alt indels), with a pseudocount of 0.5 on each side."""
+        indel = (indel_counts[0] + 0.5) / (indel_counts[1] + 1.0) if indel_counts else None
+        return cls((other_reads + 0.5) / (reads + 1.0), source, indel)
 
     def to_dict(self) -> dict:
         """Plain types, for a checkpoint's ``meta.allele_balance``."""
-        return {"error_rate": self.error_rate, "source": self.source}
+        d = {"error_rate": self.error_rate, "source": self.source}
+        return d if self.indel_error_rate is None else {**d, "indel_error_rate": self.indel_error_rate}
 
     @classmethod
     def from_dict(cls, d: dict) -> "AlleleBalance":
         """The inverse of :meth:`to_dict`."""
-        return cls(float(d["error_rate"]), str(d.get("source", "")))
+        indel = d.get("indel_error_rate")
+        return cls(float(d["error_rate"]), str(d.get("source", "")), None if indel is None else float(indel))
 
-    def het_minus_hom_log_likelihood(self, ref_reads: int, alt_reads: int) -> float:
+    def het_minus_hom_log_likelihood(self, ref_reads: int, alt_reads: int, indel: bool = False) -> float:
         """Natural-log likelihood of het minus that of hom-alt for ``ref_reads`` and ``alt_reads`` (the binomial
-        coefficient cancels): ``(r + a) log(1/2) - r log(e) - a log(1 - e)``."""
-        e = self.error_rate
+        coefficient cancels): ``(r + a) log(1/2) - r log(e) - a log(1 - e)``, with ``e`` the SNP rate or (``indel``)
+        the indel rate."""
+        e = self.indel_error_rate if indel else self.error_rate
         return (ref_reads + alt_reads) * math.log(0.5) - ref_reads * math.log(e) - alt_reads * math.log1p(-e)
 
 
@@ -79,15 +100,30 @@ def count_other_bases(bam: pysam.AlignmentFile, contig: str, sites: Iterable[tup
     return other, total
 
 
-def het_from_allele_balance(record: CallRecord, model: AlleleBalance) -> CallRecord:
+def in_repeat_tract(fetch: FetchRef, pos: int) -> bool:
+    """Whether the base after 0-based anchor ``pos`` lies in a homopolymer/STR tract of at least
+    ``repeat_genotypes.MIN_TRACT_BP`` bases (unit 1-``MAX_UNIT``): the indels :mod:`repeat_genotypes` rules on."""
+    t0, t1 = repeat_tract(fetch, pos + 1, max_unit=MAX_UNIT)
+    return t1 - t0 >= MIN_TRACT_BP
+
+
+def het_from_allele_balance(record: CallRecord, model: AlleleBalance, fetch: FetchRef | None = None) -> CallRecord:
     """``record`` with GT 0/1 when it is a biallelic SNP called 1/1 whose allele depths (``AD``) make het the more
-    likely genotype under ``model``; otherwise ``record`` unchanged. The genotype probabilities are the record's (from
-    its PL); the mass of 0/1 and 1/1 together is split between them by the likelihood ratio; QUAL is kept, GQ and PL
-    follow (:func:`postprocess.split_genotype_mass`)."""
-    if record.gt != (1, 1) or len(record.alts) != 1 or len(record.ref) != 1 or len(record.alts[0]) != 1:
+    likely genotype under ``model``; likewise a biallelic indel called 1/1 outside repeat tracts
+    (:func:`in_repeat_tract`) when ``model`` has an indel rate and ``fetch(start, end)`` gives the record's contig's
+    reference bases (0-based, half-open); otherwise ``record`` unchanged. The genotype probabilities are the
+    record's (from its PL); the mass of 0/1 and 1/1 together is split between them by the likelihood ratio; QUAL is
+    kept, GQ and PL follow (:func:`postprocess.split_genotype_mass`)."""
+    if record.gt != (1, 1) or len(record.alts) != 1:
+        return record
+    indel = len(record.ref) != len(record.alts[0])
+    if indel:
+        if model.indel_error_rate is None or fetch is None or in_repeat_tract(fetch, record.pos):
+            return record
+    elif len(record.ref) != 1:
         return record
     ref_reads, alt_reads = record.ad[0], record.ad[1]
-    llr = model.het_minus_hom_log_likelihood(ref_reads, alt_reads)
+    llr = model.het_minus_hom_log_likelihood(ref_reads, alt_reads, indel)
     if llr <= 0:
         return record
     gq, pl = split_genotype_mass(record.pl, 1, 2, llr, 1)

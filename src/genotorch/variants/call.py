@@ -78,8 +78,9 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
     (1 by default: parallel work comes from ``workers`` and shards, and one thread costs the least CPU time per
     example; None leaves torch's setting). ``repeat_zygosity``: when the checkpoint has a stutter table, set het
     indel calls in repeats hom-alt where the reads' repeat lengths say so (:mod:`genotorch.variants.repeat_genotypes`).
-    ``allele_balance``: when the checkpoint has an allele-balance error rate, set hom-alt SNP calls het where their
-    allele depths say so (:mod:`genotorch.variants.allele_balance`).
+    ``allele_balance``: when the checkpoint has an allele-balance error rate, set hom-alt SNP calls (and, with an
+    indel rate, indel calls outside repeats) het where their allele depths say so
+    (:mod:`genotorch.variants.allele_balance`).
 
     Returns
     -------
@@ -145,12 +146,12 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
             rate.add(res)
             probs = predict_probs(model, res.pileups, batch_size)
             chunk_records = postprocess(res.candidates, probs, min_qual)
+            fetch = functools.partial(probe.reference.fetch, chunk.contig)
             if stutter is not None:  # het indels in repeats whose reads' repeat lengths say hom-alt
-                fetch = functools.partial(probe.reference.fetch, chunk.contig)
                 chunk_records = [hom_alt_from_repeat_lengths(r, probe.alignments, fetch, stutter, chunk_records)
                                  for r in chunk_records]
-            if balance is not None:  # hom-alt SNPs with a het's share of reference reads
-                chunk_records = [het_from_allele_balance(r, balance) for r in chunk_records]
+            if balance is not None:  # hom-alt SNPs and indels outside repeats with a het's share of reference reads
+                chunk_records = [het_from_allele_balance(r, balance, fetch) for r in chunk_records]
             counts["candidates"] += len(res.candidates)
             counts["records"] += len(chunk_records)
             counts["pass"] += sum(r.filter == "PASS" for r in chunk_records)
@@ -223,7 +224,9 @@ def call_from_examples(examples: str | Sequence[str], reference: str, model_path
         meta = _without(meta, "stutter")
     meta, balance = _step(meta, "allele_balance", AlleleBalance, allele_balance)
     if balance is not None:
-        records = [het_from_allele_balance(r, balance) for r in records]
+        fetches = {c: functools.partial(ref.fetch, name) for c in {r.contig for r in records}
+                   if (name := contig_alias(c, ref.lengths))}
+        records = [het_from_allele_balance(r, balance, fetches.get(r.contig)) for r in records]
     _write(output, records, ref, sample, model_path, meta, command)
     return _stats(len(cands), records)
 
@@ -308,6 +311,8 @@ def _header_lines(model_path: str, meta: dict, command: str, preset: str | None 
                      f"(stutter table: {meta['stutter'].get('source', '')})")
     if meta.get("allele_balance"):
         ab = meta["allele_balance"]
+        indel = (f"; indels outside repeats too, error rate {ab['indel_error_rate']:.4f}"
+                 if ab.get("indel_error_rate") is not None else "")
         extra.append(f"##genotorch_allele_balance=hom-alt SNPs set het when their allele depths make het more likely "
-                     f"(binomial, error rate {ab['error_rate']:.4f} counted on {ab.get('source', '')})")
+                     f"(binomial, error rate {ab['error_rate']:.4f}{indel}; counted on {ab.get('source', '')})")
     return extra
