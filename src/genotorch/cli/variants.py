@@ -113,6 +113,10 @@ def call_cmd(
                                         "or a hom-alt indel call outside homopolymers/STRs, het when its allele "
                                         "depths (AD) make het the more likely genotype under the model's binomial "
                                         "read model (models with error rates: the Illumina one)."),
+    read_linkage: bool = typer.Option(True, "--read-linkage/--no-read-linkage", help="Set a RefCall SNP het when "
+                                      "its alt reads are one haplotype of a het SNP call within 500 bp (on read "
+                                      "pairs covering both; models with an allele-balance error rate). Needs "
+                                      "--reads."),
     shard: Optional[str] = typer.Option(None, "--shard", help="Call only shard i/n of the chunks (e.g. 0/4), one VCF "
                                         "per shard; `bcftools concat -a` of all n equals one call (see workflow/)."),
     min_qual: float = typer.Option(1.0, help="Non-reference calls with QUAL below this get FILTER LowQual."),
@@ -152,7 +156,8 @@ def call_cmd(
                                   progress=update, max_candidates_per_kb=max_candidates_per_kb,
                                   command=command_line(), preset=preset, shard=shard,
                                   gvcf=str(gvcf) if gvcf else None, phase=phase, threads=threads,
-                                  repeat_zygosity=repeat_zygosity, allele_balance=allele_balance)
+                                  repeat_zygosity=repeat_zygosity, allele_balance=allele_balance,
+                                  read_linkage=read_linkage)
     console.print(f"wrote {stats['records']} records ({stats['pass']} PASS) from {stats['candidates']} candidates "
                   f"to {output} in {time.perf_counter() - t0:.1f} s")
 

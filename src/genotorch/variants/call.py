@@ -29,6 +29,7 @@ from genotorch.io.variants import VcfWriter, write_vcf
 from genotorch.models.checkpoint import load_classifier
 from genotorch.models.inference import cpu_threads, inference_device, predict_array
 from genotorch.variants.allele_balance import AlleleBalance, het_from_allele_balance
+from genotorch.variants.read_linkage import ReadLinkage, het_from_read_linkage
 from genotorch.variants.candidates import Candidate
 from genotorch.variants.make_examples import (
     DEFAULT_MAX_CANDIDATES_PER_KB, CandidateRateCheck, Inputs, MakeExamplesConfig, check_workers, config_differences,
@@ -64,7 +65,7 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
                   max_candidates_per_kb: float = DEFAULT_MAX_CANDIDATES_PER_KB, command: str = "",
                   preset: str | None = None, shard: str | None = None, gvcf: str | None = None, phase: bool = True,
                   phasing_note: str | None = None, threads: int | None = 1, repeat_zygosity: bool = True,
-                  allele_balance: bool = True) -> dict:
+                  allele_balance: bool = True, read_linkage: bool = True) -> dict:
     """Call variants in ``regions`` of ``reads`` and write ``output`` (.vcf.gz + .tbi).
 
     The regions are cut into make-examples chunks (``chunk_bp`` of the model's settings); ``shard="i/n"`` keeps
@@ -80,7 +81,8 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
     indel calls in repeats hom-alt where the reads' repeat lengths say so (:mod:`genotorch.variants.repeat_genotypes`).
     ``allele_balance``: when the checkpoint has an allele-balance error rate, set hom-alt SNP calls (and, with an
     indel rate, indel calls outside repeats) het where their allele depths say so
-    (:mod:`genotorch.variants.allele_balance`).
+    (:mod:`genotorch.variants.allele_balance`). ``read_linkage``: with that error rate, set RefCall SNPs het whose
+    alt reads are one haplotype of a neighbouring het call (:mod:`genotorch.variants.read_linkage`).
 
     Returns
     -------
@@ -120,18 +122,21 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
             logger.info("phasing: the reads carry no HP tags: a first pass, then whatshap phase + haplotag")
             call_variants(reference, reads, model_path, str(work / "first_pass.vcf.gz"), regions, workers, min_qual,
                           batch_size, None, max_candidates_per_kb, command, preset, shard, phase=False,
-                          threads=threads, repeat_zygosity=repeat_zygosity, allele_balance=allele_balance)
+                          threads=threads, repeat_zygosity=repeat_zygosity, allele_balance=allele_balance,
+                          read_linkage=read_linkage)
             tagged, n = phase_reads(reference, reads, work / "first_pass.vcf.gz", work, region_list, workers)
             return call_variants(reference, str(tagged or reads), model_path, output, regions, workers, min_qual,
                                  batch_size, progress, max_candidates_per_kb, command, preset, shard, gvcf,
                                  phase=False, phasing_note=f"whatshap phase + haplotag on {n} first-pass het calls",
-                                 threads=threads, repeat_zygosity=repeat_zygosity, allele_balance=allele_balance)
+                                 threads=threads, repeat_zygosity=repeat_zygosity, allele_balance=allele_balance,
+                                 read_linkage=read_linkage)
     rate = CandidateRateCheck(max_candidates_per_kb, reference, reads)
     counts = {"candidates": 0, "records": 0, "pass": 0}
     sample = sample_name(probe.alignments)
     meta, stutter = _step(meta, "stutter", StutterTable, repeat_zygosity)
     meta, balance = _step(meta, "allele_balance", AlleleBalance, allele_balance)
-    extra = _header_lines(model_path, meta, command, preset, shard)
+    linkage = ReadLinkage(balance.error_rate, min_qual=min_qual) if balance is not None and read_linkage else None
+    extra = _header_lines(model_path, meta, command, preset, shard, linkage)
     if phasing_note:
         extra.append(f"##genotorch_phasing={phasing_note}")
     held: list[CallRecord] = []  # records not yet written: a chunk's record may lie before the next chunk starts
@@ -152,6 +157,8 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
                                  for r in chunk_records]
             if balance is not None:  # hom-alt SNPs and indels outside repeats with a het's share of reference reads
                 chunk_records = [het_from_allele_balance(r, balance, fetch) for r in chunk_records]
+            if linkage is not None:  # RefCall SNPs whose alt reads are one haplotype of a neighbouring het
+                chunk_records = het_from_read_linkage(chunk_records, probe.alignments, linkage)
             counts["candidates"] += len(res.candidates)
             counts["records"] += len(chunk_records)
             counts["pass"] += sum(r.filter == "PASS" for r in chunk_records)
@@ -294,7 +301,7 @@ def _without(meta: dict, key: str) -> dict:
 
 
 def _header_lines(model_path: str, meta: dict, command: str, preset: str | None = None,
-                  shard: str | None = None) -> list[str]:
+                  shard: str | None = None, linkage: ReadLinkage | None = None) -> list[str]:
     extra = [f"##genotorch_model={Path(model_path).resolve()}",
              f"##genotorch_command={command}",
              f"##genotorch_make_examples={json.dumps(meta['example_info']['config'], sort_keys=True)}"]
@@ -315,4 +322,7 @@ def _header_lines(model_path: str, meta: dict, command: str, preset: str | None 
                  if ab.get("indel_error_rate") is not None else "")
         extra.append(f"##genotorch_allele_balance=hom-alt SNPs set het when their allele depths make het more likely "
                      f"(binomial, error rate {ab['error_rate']:.4f}{indel}; counted on {ab.get('source', '')})")
+    if linkage is not None:
+        extra.append(f"##genotorch_read_linkage=RefCall SNPs set het when their alt reads are one haplotype of a het "
+                     f"SNP call within {linkage.max_distance} bp (read pairs; error rate {linkage.error_rate:.4f})")
     return extra
