@@ -29,7 +29,6 @@ from genotorch.io.variants import VcfWriter, write_vcf
 from genotorch.models.checkpoint import load_classifier
 from genotorch.models.inference import cpu_threads, inference_device, predict_array
 from genotorch.variants.allele_balance import AlleleBalance, het_from_allele_balance
-from genotorch.variants.read_linkage import ReadLinkage, het_from_read_linkage
 from genotorch.variants.candidates import Candidate
 from genotorch.variants.make_examples import (
     DEFAULT_MAX_CANDIDATES_PER_KB, CandidateRateCheck, Inputs, MakeExamplesConfig, check_workers, config_differences,
@@ -39,6 +38,7 @@ from genotorch.variants.gvcf import gvcf_blocks
 from genotorch.variants.phasing import phase_reads, whatshap_executable
 from genotorch.variants.postprocess import CallRecord, postprocess
 from genotorch.variants.presets import LONG_READ_BP, check_reads_fit, get_preset
+from genotorch.variants.read_linkage import ReadLinkage, het_from_read_linkage
 from genotorch.variants.repeat_genotypes import StutterTable, hom_alt_from_repeat_lengths
 
 
