@@ -56,6 +56,8 @@ def predict_probs(model: torch.nn.Module, pileups, batch_size: int | None = None
     ``batch_size``: None for ``CPU_BATCH`` on the CPU, ``GPU_BATCH`` on CUDA."""
     if batch_size is None:
         batch_size = CPU_BATCH if inference_device().type == "cpu" else GPU_BATCH
+    if inference_device().type == "cpu":  # NHWC weights: oneDNN's convolutions take less time per example
+        model.to(memory_format=torch.channels_last)
     return predict_array(model, pileups, batch_size, "softmax") if len(pileups) else np.zeros((0, 3))
 
 
