@@ -1,6 +1,6 @@
-"""Zygosity of SNP and indel calls from their allele balance (variants/allele_balance.py): built records, real HG002
-HiSeq X reads (../shared/data) with the leave-one-region-out models' error rates, and the HG001 second library with
-the shipped model's."""
+"""Zygosity of SNP and indel calls from their allele balance (variants/allele_balance.py), both ways: built records,
+real HG002 HiSeq X reads (../shared/data) with the leave-one-region-out models' error rates (also subsampled to 10%),
+and the HG001 second library with the shipped model's."""
 
 import math
 from pathlib import Path
@@ -12,14 +12,14 @@ from typer.testing import CliRunner
 
 from genotorch.cli.main import app
 from genotorch.io.variants import CallRecord
-from genotorch.variants.allele_balance import AlleleBalance, count_other_bases, het_from_allele_balance
+from genotorch.variants.allele_balance import AlleleBalance, count_other_bases, genotype_from_allele_balance
 from genotorch.variants.postprocess import split_genotype_mass
 
 ROOT = Path(__file__).resolve().parents[1]
 LORO = ROOT / "benchmarks/models/loro_r18.78.pt"  # trained and counted without the 20:18.78 Mb region
 
 
-def _record(ref="A", alts=("G",), gt=(1, 1), pl=(42, 6, 0), ad=(24, 45)):
+def _record(ref="A", alts=("G",), gt=(1, 1), pl=(42, 6, 0), ad=(24, 45)):  # DP = the AD sum
     return CallRecord("20", 18843452, ref, list(alts), gt, 7, 43.0, list(pl), "PASS", sum(ad), list(ad),
                       [a / sum(ad) for a in ad[1:]])
 
@@ -54,13 +54,29 @@ def test_split_genotype_mass_by_hand():
 def test_hom_alt_with_a_hets_share_of_reference_reads_is_set_het():
     # HG002 20:18,843,453 A -> G, GIAB 0/1: its held-out model writes 1/1 (PL 42,6,0) with 24 of 69 reads REF
     m = AlleleBalance(0.0074)
-    out = het_from_allele_balance(_record(), m)
+    out = genotype_from_allele_balance(_record(), m)
     assert out.gt == (0, 1) and out.qual == 43.0 and out.ad == [24, 45]
     assert (out.gq, out.pl) == (43, [43, 0, 100])  # P(1/1) ~ e^-70 of the mass: floored at 1e-10
-    # left alone: a hom-alt with 2 of 17 reads REF (20:18,811,074, GIAB 1/1), a het call, an indel, two alts
+    # left alone: a hom-alt with 2 of 17 reads REF (20:18,811,074, GIAB 1/1), a het with a het's reads, an indel, two alts
     for r in (_record(ad=(2, 15)), _record(gt=(0, 1)), _record(ref="AT", alts=("A",)),
               _record(alts=("G", "C"), pl=(40, 30, 20, 30, 20, 0), ad=(24, 20, 25))):
-        assert het_from_allele_balance(r, m) is r
+        assert genotype_from_allele_balance(r, m) is r
+
+
+def test_het_with_every_read_alt_is_set_hom_alt():
+    # HG002 20:44,911,099 A -> T at 10% depth (GIAB 1/1): the held-out model writes 0/1 (PL 9,0,9) with 3 of 3 reads ALT
+    m = AlleleBalance(0.0091)
+    llr = 3 * math.log(0.5) - 3 * math.log1p(-0.0091)
+    assert math.isclose(m.het_minus_hom_log_likelihood(0, 3), llr) and llr < 0
+    out = genotype_from_allele_balance(_record(gt=(0, 1), pl=(9, 0, 9), ad=(0, 3)), m)
+    assert out.gt == (1, 1) and out.qual == 43.0 and out.ad == [0, 3]
+    assert (out.gq, out.pl) == split_genotype_mass([9, 0, 9], 1, 2, llr, 2) == (7, [9, 9, 0])
+    # every read that does not show the alt counts against hom-alt: 1 REF and 10 of a third allele of 24 stays het
+    # (a simulated het TTC -> T beside an insertion on the other haplotype), as does a het's share of REF reads
+    for r in (_record(gt=(0, 1), pl=(29, 0, 27), ad=(1, 13)), _record(gt=(0, 1), pl=(40, 0, 20), ad=(9, 12))):
+        r = CallRecord(**{**r.__dict__, "dp": 24})
+        assert genotype_from_allele_balance(r, m) is r
+    assert genotype_from_allele_balance(_record(gt=(0, 1), ad=(1, 19)), m).gt == (1, 1)  # 0.95 ALT: hom-alt
 
 
 def test_other_bases_counted_at_real_sites(shared):
@@ -112,7 +128,7 @@ def test_indel_outside_repeats_set_het_with_the_indel_rate():
     fetch = _fetch(SEQ, OFFSET)
     llr = 19 * math.log(0.5) - 9 * math.log(0.0218) - 10 * math.log1p(-0.0218)
     assert math.isclose(m.het_minus_hom_log_likelihood(9, 10, indel=True), llr) and llr > 0
-    out = het_from_allele_balance(_indel(), m, fetch)
+    out = genotype_from_allele_balance(_indel(), m, fetch)
     assert out.gt == (0, 1) and out.qual == 17.5 and out.ad == [9, 10]
     assert (out.gq, out.pl) == (18, [18, 0, 93])
     # left alone: 2 of 22 informative reads REF (HG002 20:38,390,221, GIAB 1/1); no indel rate (older checkpoints);
@@ -120,7 +136,7 @@ def test_indel_outside_repeats_set_het_with_the_indel_rate():
     poly_a = _fetch("GAGT" + "A" * 10 + "CGT", OFFSET)
     for r, mm, f in ((_indel(ad=(2, 20)), m, fetch), (_indel(), AlleleBalance(0.0077), fetch), (_indel(), m, None),
                      (_indel(ref="TA", pos=OFFSET + 3), m, poly_a)):
-        assert het_from_allele_balance(r, mm, f) is r
+        assert genotype_from_allele_balance(r, mm, f) is r
     assert AlleleBalance.from_dict(m.to_dict()) == m
     assert AlleleBalance.from_dict({"error_rate": 0.0077}).indel_error_rate is None  # a stop-25 checkpoint
     assert AlleleBalance.from_counts(38, 4988, indel_counts=(8, 389)).indel_error_rate == 8.5 / 390
@@ -151,3 +167,24 @@ def test_call_writes_the_real_hom_alt_deletion_het(shared, tmp_path):
     with pysam.VariantFile(str(tmp_path / "ex.vcf.gz")) as vf:
         assert {(v.pos, v.ref): (v.samples[0]["GT"], v.samples[0]["AD"]) for v in vf}[(10004769, "TAAAACTATGC")] == \
             ((0, 1), (9, 10))
+
+
+def test_call_writes_a_low_depth_hom_alt_hom_alt(shared, tmp_path):
+    # HG002 reads subsampled to 10% (seed 21, 3-8x, below the depths the model was trained on): GIAB hom-alt SNPs
+    # with every read ALT, which the network writes 0/1, are written 1/1
+    bam = shared / "variants/hg002_illumina_hiseqx_grch37/NA24385_chr_20_44885701_44969115.bam"
+    sub = tmp_path / "sub.bam"
+    pysam.view("-b", "-s", "21.1", "-o", str(sub), str(bam), "20:44910000-44916000", catch_stdout=False)
+    pysam.index(str(sub))
+    h = shared / "variants/hg002_illumina_hiseqx_grch37"
+    args = ["call", "--ref", str(h / "GRCh37_chr20_vardict_slices.fa.gz"), "--reads", str(sub), "--regions",
+            "20:44911000-44914500", "--model", str(ROOT / "benchmarks/models/loro_r44.88.pt")]
+    got = {}
+    for flag in ("--allele-balance", "--no-allele-balance"):
+        r = CliRunner().invoke(app, [*args, flag, "-o", str(tmp_path / f"{flag}.vcf.gz")])
+        assert r.exit_code == 0, r.output
+        with pysam.VariantFile(str(tmp_path / f"{flag}.vcf.gz")) as vf:
+            got[flag] = {v.pos: (v.samples[0]["GT"], v.samples[0]["AD"]) for v in vf}
+    for pos, ad in ((44911099, (0, 3)), (44914134, (0, 5))):
+        assert got["--no-allele-balance"][pos] == ((0, 1), ad)
+        assert got["--allele-balance"][pos] == ((1, 1), ad)

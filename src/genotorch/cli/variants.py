@@ -110,9 +110,10 @@ def call_cmd(
                                          "with the model's stutter table, say so (models with a table: the Illumina "
                                          "one)."),
     allele_balance: bool = typer.Option(True, "--allele-balance/--no-allele-balance", help="Set a hom-alt SNP call, "
-                                        "or a hom-alt indel call outside homopolymers/STRs, het when its allele "
-                                        "depths (AD) make het the more likely genotype under the model's binomial "
-                                        "read model (models with error rates: the Illumina one)."),
+                                        "or a hom-alt indel call outside homopolymers/STRs, het (and a het call "
+                                        "hom-alt) when its allele depths make that the more likely genotype under "
+                                        "the model's binomial read model (models with error rates: the Illumina "
+                                        "one)."),
     read_linkage: bool = typer.Option(True, "--read-linkage/--no-read-linkage", help="Set a RefCall SNP het when "
                                       "its alt reads are one haplotype of a het SNP call within 500 bp (on read "
                                       "pairs covering both; models with an allele-balance error rate). Needs "

@@ -28,7 +28,7 @@ from genotorch.io.reference import Reference
 from genotorch.io.variants import VcfWriter, write_vcf
 from genotorch.models.checkpoint import load_classifier
 from genotorch.models.inference import cpu_threads, inference_device, predict_array
-from genotorch.variants.allele_balance import AlleleBalance, het_from_allele_balance
+from genotorch.variants.allele_balance import AlleleBalance, genotype_from_allele_balance
 from genotorch.variants.candidates import Candidate
 from genotorch.variants.make_examples import (
     DEFAULT_MAX_CANDIDATES_PER_KB, CandidateRateCheck, Inputs, MakeExamplesConfig, check_workers, config_differences,
@@ -82,7 +82,7 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
     example; None leaves torch's setting). ``repeat_zygosity``: when the checkpoint has a stutter table, set het
     indel calls in repeats hom-alt where the reads' repeat lengths say so (:mod:`genotorch.variants.repeat_genotypes`).
     ``allele_balance``: when the checkpoint has an allele-balance error rate, set hom-alt SNP calls (and, with an
-    indel rate, indel calls outside repeats) het where their allele depths say so
+    indel rate, indel calls outside repeats) het, and het calls hom-alt, where their allele depths say so
     (:mod:`genotorch.variants.allele_balance`). ``read_linkage``: with that error rate, set RefCall SNPs het whose
     alt reads are one haplotype of a neighbouring het call (:mod:`genotorch.variants.read_linkage`).
 
@@ -158,7 +158,7 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
                 chunk_records = [hom_alt_from_repeat_lengths(r, probe.alignments, fetch, stutter, chunk_records)
                                  for r in chunk_records]
             if balance is not None:  # hom-alt SNPs and indels outside repeats with a het's share of reference reads
-                chunk_records = [het_from_allele_balance(r, balance, fetch) for r in chunk_records]
+                chunk_records = [genotype_from_allele_balance(r, balance, fetch) for r in chunk_records]
             if linkage is not None:  # RefCall SNPs whose alt reads are one haplotype of a neighbouring het
                 chunk_records = het_from_read_linkage(chunk_records, probe.alignments, linkage)
             counts["candidates"] += len(res.candidates)
@@ -235,7 +235,7 @@ def call_from_examples(examples: str | Sequence[str], reference: str, model_path
     if balance is not None:
         fetches = {c: functools.partial(ref.fetch, name) for c in {r.contig for r in records}
                    if (name := contig_alias(c, ref.lengths))}
-        records = [het_from_allele_balance(r, balance, fetches.get(r.contig)) for r in records]
+        records = [genotype_from_allele_balance(r, balance, fetches.get(r.contig)) for r in records]
     _write(output, records, ref, sample, model_path, meta, command)
     return _stats(len(cands), records)
 
@@ -322,7 +322,8 @@ def _header_lines(model_path: str, meta: dict, command: str, preset: str | None 
         ab = meta["allele_balance"]
         indel = (f"; indels outside repeats too, error rate {ab['indel_error_rate']:.4f}"
                  if ab.get("indel_error_rate") is not None else "")
-        extra.append(f"##genotorch_allele_balance=hom-alt SNPs set het when their allele depths make het more likely "
+        extra.append(f"##genotorch_allele_balance=hom-alt SNPs set het, and het SNPs hom-alt, when their allele depths "
+                     f"make that genotype more likely "
                      f"(binomial, error rate {ab['error_rate']:.4f}{indel}; counted on {ab.get('source', '')})")
     if linkage is not None:
         extra.append(f"##genotorch_read_linkage=RefCall SNPs set het when their alt reads are one haplotype of a het "
