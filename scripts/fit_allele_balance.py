@@ -90,12 +90,12 @@ def confident_on(iv, lengths) -> list:
 
 def main(argv=None) -> int:
     args = fit_parser(__doc__, "allele_balance").parse_args(argv)
-    from genotorch.variants.allele_balance import AlleleBalance
-
     from genotorch.models.checkpoint import read_checkpoint
+    from genotorch.variants.allele_balance import AlleleBalance
     from genotorch.variants.make_examples import MakeExamplesConfig
 
-    config = MakeExamplesConfig.from_dict(read_checkpoint(args.shipped)["hyper_parameters"]["meta"]["example_info"]["config"])
+    meta = read_checkpoint(args.shipped)["hyper_parameters"]["meta"]
+    config = MakeExamplesConfig.from_dict(meta["example_info"]["config"])  # the counts `call` sees
     counts = {}
     for name, region, bam in regions():
         counts[name] = region_counts(region, bam) + indel_region_counts(region, bam, config)

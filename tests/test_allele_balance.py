@@ -57,7 +57,8 @@ def test_hom_alt_with_a_hets_share_of_reference_reads_is_set_het():
     out = genotype_from_allele_balance(_record(), m)
     assert out.gt == (0, 1) and out.qual == 43.0 and out.ad == [24, 45]
     assert (out.gq, out.pl) == (43, [43, 0, 100])  # P(1/1) ~ e^-70 of the mass: floored at 1e-10
-    # left alone: a hom-alt with 2 of 17 reads REF (20:18,811,074, GIAB 1/1), a het with a het's reads, an indel, two alts
+    # left alone: a hom-alt with 2 of 17 reads REF (20:18,811,074, GIAB 1/1), a het with a het's reads, an indel,
+    # two alts
     for r in (_record(ad=(2, 15)), _record(gt=(0, 1)), _record(ref="AT", alts=("A",)),
               _record(alts=("G", "C"), pl=(40, 30, 20, 30, 20, 0), ad=(24, 20, 25))):
         assert genotype_from_allele_balance(r, m) is r
@@ -123,7 +124,8 @@ def _indel(ref="TAAAACTATGC", pos=10_004_768, ad=(9, 10), pl=(16, 2, 0)):
 
 
 def test_indel_outside_repeats_set_het_with_the_indel_rate():
-    # HG001 chr20:10,004,769 TAAAACTATGC -> T, GIAB 0/1; the second library's reads: AD 9,10, the network 1/1 (PL 16,2,0)
+    # HG001 chr20:10,004,769 TAAAACTATGC -> T, GIAB 0/1; the second library's reads: AD 9,10, the network 1/1
+    # (PL 16,2,0)
     m = AlleleBalance(0.0077, "built", indel_error_rate=0.0218)
     fetch = _fetch(SEQ, OFFSET)
     llr = 19 * math.log(0.5) - 9 * math.log(0.0218) - 10 * math.log1p(-0.0218)

@@ -10,10 +10,10 @@ The model is a binomial one on the record's allele depths (``AD``: reads of MAPQ
 BQ >= 10, as make-examples counts them): under het each read shows the alt with probability 1/2; under hom-alt it
 shows another base with probability ``error_rate`` (:class:`AlleleBalance`, counted at the hom-alt SNPs of
 labelled training reads, ``scripts/fit_allele_balance.py``). The allele-balance genotype model of GATK's
-``AlleleBalance`` annotation and of bcftools' and FreeBayes' binomial read models, used narrowly here: only a
-biallelic SNP record called hom-alt changes, to het, when the het log-likelihood is the larger. QUAL (P(0/0)) stays
-the network's; the network's P(0/1) + P(1/1) is split between the two by the likelihood ratio, and GQ and PL
-follow.
+``AlleleBalance`` annotation and of bcftools' and FreeBayes' binomial read models, used narrowly here: a biallelic
+SNP record called hom-alt changes, to het, when the het log-likelihood is the larger (and, below, the other way).
+QUAL (P(0/0)) stays the network's; the network's P(0/1) + P(1/1) is split between the two by the likelihood ratio,
+and GQ and PL follow.
 
 Indels, with their own rate (``indel_error_rate``: reads at the reference length at the GIAB hom-alt indels outside
 repeats): the same rule for a biallelic indel called hom-alt outside any homopolymer/STR tract of at least
@@ -29,7 +29,7 @@ The other direction, with the same rates and the same records (biallelic SNPs; i
 record called het is written hom-alt when hom-alt has the larger likelihood, counting as evidence against hom-alt
 every read that does not show the alt (``DP - AD[alt]``: the other haplotype may hold a third allele, as a het
 deletion beside an insertion does). The failure it answers: below the depths the network was trained on (HG002
-reads subsampled to 10% and 20%, 3-8x), it wrote GIAB hom-alt SNPs het with every read showing the alt (5 of 5,
+reads subsampled to 10% and 20%, 3-16x), it wrote GIAB hom-alt SNPs het with every read showing the alt (5 of 5,
 8 of 8); at 20-100x the likelihoods already agree with the network.
 """
 
@@ -41,9 +41,9 @@ from typing import Iterable
 
 import pysam
 
+from genotorch.encode.repeats import FetchRef, repeat_tract
 from genotorch.io.alignments import ReadFilter
 from genotorch.io.variants import CallRecord
-from genotorch.encode.repeats import FetchRef, repeat_tract
 from genotorch.variants.postprocess import split_genotype_mass
 from genotorch.variants.repeat_genotypes import MAX_UNIT, MIN_TRACT_BP
 

@@ -13,6 +13,7 @@ import dataclasses
 import functools
 import gc
 import logging
+import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -268,10 +269,11 @@ def gc_paused() -> Iterator[None]:
 _WORKER: ChunkProcessor | None = None
 
 
-def _die_with_parent() -> None:
-    """Linux: have the kernel SIGKILL this worker when the process that started it dies (even by SIGKILL), so a
-    killed run leaves no orphan workers (elsewhere a no-op); and let SIGTERM end the worker at once (the parent's
-    handler, inherited through fork, would only raise inside the pool's wait loop)."""
+def _die_with_parent(parent: int) -> None:
+    """Linux: have the kernel SIGKILL this worker when the process that started it (pid ``parent``) dies (even by
+    SIGKILL), so a killed run leaves no orphan workers (elsewhere a no-op), and exit at once if it died before this
+    ran (the kernel only watches a parent that is alive when asked); and let SIGTERM end the worker at once (the
+    parent's handler, inherited through fork, would only raise inside the pool's wait loop)."""
     import signal
 
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -282,11 +284,13 @@ def _die_with_parent() -> None:
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
     except (OSError, AttributeError):
         pass
+    if os.getppid() != parent:
+        os._exit(1)
 
 
-def _init_worker(inputs: Inputs, config: MakeExamplesConfig) -> None:
+def _init_worker(inputs: Inputs, config: MakeExamplesConfig, parent: int) -> None:
     global _WORKER
-    _die_with_parent()
+    _die_with_parent(parent)
     _WORKER = ChunkProcessor(inputs, config)
 
 
@@ -344,11 +348,17 @@ def iter_chunk_results(inputs: Inputs, chunks: Sequence[Interval], config: MakeE
         for c in chunks:
             yield proc(c)
         return
-    ex = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(inputs, config))
+    ex = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(inputs, config, os.getpid()))
     try:
         yield from ex.map(_run_chunk, chunks)
-    except BaseException:  # an error, a signal, or the consumer gave up: drop pending chunks, do not wait
+    except BaseException:  # an error, a signal, or the consumer gave up: drop pending chunks, stop the workers
+        # A worker still busy would block at exit writing its chunk's result to a pipe no one reads any more, and
+        # the interpreter waits for it (a SIGTERM test hung so, now and then); the pool has no public kill before
+        # Python 3.14 (terminate_workers), so its process table is read before shutdown clears it.
+        workers_left = list((getattr(ex, "_processes", None) or {}).values())
         ex.shutdown(wait=False, cancel_futures=True)
+        for proc in workers_left:
+            proc.terminate()  # SIGTERM: the workers reset it to the default action (_die_with_parent)
         raise
     ex.shutdown(wait=True)  # workers hold inherited file handles: let them exit before the output is renamed
 
