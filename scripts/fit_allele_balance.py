@@ -32,7 +32,7 @@ import pysam
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 from train_default_model import (  # noqa: E402
-    HG2_BED, HG2_REF, HG2_TRUTH, fit_parser, loro_fits, regions, store_fits,
+    HG2_REF, HG2_TRUTH, confident_spans, fit_parser, loro_fits, regions, store_fits,
 )
 
 
@@ -45,7 +45,7 @@ def region_counts(region: str, bam: Path) -> tuple[int, int, int]:
 
     ref = Reference(HG2_REF)
     iv = parse_region(region, ref.lengths)
-    confident = [(c.start, c.end) for c in confident_on(iv, ref.lengths)]
+    confident = confident_spans(iv, ref.lengths)
     with pysam.VariantFile(str(HG2_TRUTH)) as truth, pysam.AlignmentFile(str(bam)) as reads:
         sites = [(v.start, v.alts[0]) for v in truth.fetch(iv.contig, iv.start, iv.end)
                  if len(v.ref) == 1 and len(v.alts) == 1 and len(v.alts[0]) == 1
@@ -64,7 +64,7 @@ def indel_region_counts(region: str, bam: Path, config) -> tuple[int, int, int]:
     inputs = Inputs(str(HG2_REF), str(bam))
     probe, (iv,), chunks = open_run(inputs, config, [region], None)
     fetch = functools.partial(probe.reference.fetch, iv.contig)
-    confident = [(c.start, c.end) for c in confident_on(iv, probe.reference.lengths)]
+    confident = confident_spans(iv, probe.reference.lengths)
     with pysam.VariantFile(str(HG2_TRUTH)) as truth:
         sites = {(v.start, v.ref, v.alts[0]) for v in truth.fetch(iv.contig, iv.start, iv.end)
                  if len(v.alts) == 1 and len(v.ref) != len(v.alts[0]) and tuple(v.samples[0]["GT"]) == (1, 1)
@@ -79,13 +79,6 @@ def indel_region_counts(region: str, bam: Path, config) -> tuple[int, int, int]:
     if len(found) < len(sites):
         print(f"  {len(sites) - len(found)} of {len(sites)} hom-alt indels had no candidate", flush=True)
     return len(found), ref_reads, reads
-
-
-def confident_on(iv, lengths) -> list:
-    """The confident BED's intervals on ``iv``'s contig that overlap ``iv``."""
-    from genotorch.io.intervals import read_bed
-
-    return [c for c in read_bed(HG2_BED, lengths) if c.contig == iv.contig and c.end > iv.start and c.start < iv.end]
 
 
 def main(argv=None) -> int:

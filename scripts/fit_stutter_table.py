@@ -30,20 +30,19 @@ import pysam
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 from train_default_model import (  # noqa: E402
-    HG2_BED, HG2_REF, HG2_TRUTH, fit_parser, loro_fits, regions, store_fits,
+    HG2_REF, HG2_TRUTH, confident_spans, fit_parser, loro_fits, regions, store_fits,
 )
 
 
 def region_counts(region: str, bam: Path) -> dict[str, Counter]:
     """Bucket -> shift counts over the hom-ref tracts of one region (1-based inclusive ``region`` string)."""
-    from genotorch.io.intervals import parse_region, read_bed
+    from genotorch.io.intervals import parse_region
     from genotorch.io.reference import Reference
     from genotorch.variants.repeat_genotypes import count_stutter
 
     ref = Reference(HG2_REF)
     iv = parse_region(region, ref.lengths)
-    confident = [(c.start, c.end) for c in read_bed(HG2_BED, ref.lengths)
-                 if c.contig == iv.contig and c.end > iv.start and c.start < iv.end]
+    confident = confident_spans(iv, ref.lengths)
     with pysam.VariantFile(str(HG2_TRUTH)) as truth, pysam.AlignmentFile(str(bam)) as reads:
         positions = [v.pos - 1 for v in truth.fetch(iv.contig, iv.start, iv.end)]
         return count_stutter(reads, functools.partial(ref.fetch, iv.contig), iv.contig, iv.start, iv.end, positions,

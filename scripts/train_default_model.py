@@ -36,7 +36,7 @@ Models:
 7. Allele balance: ``scripts/fit_allele_balance.py`` counts how often a read shows a base other than the alt at the
    GIAB hom-alt SNPs, and an informative read the reference length at the GIAB hom-alt indels outside repeats, of the
    other four regions (each fold model) or all five (the shipped model); ``call`` uses them to set hom-alt SNP and
-   indel calls het when their allele depths say so (:mod:`genotorch.variants.allele_balance`).
+   indel calls het, and het calls hom-alt, when their allele depths say so (:mod:`genotorch.variants.allele_balance`).
 """
 
 from __future__ import annotations
@@ -223,6 +223,15 @@ def store_in_meta(path: Path, key: str, value) -> None:
     blob = torch.load(path, weights_only=True)
     blob["hyper_parameters"]["meta"][key] = value
     torch.save(blob, path)
+
+
+def confident_spans(iv, lengths: dict[str, int]) -> list[tuple[int, int]]:
+    """``(start, end)`` (0-based, half-open) of the HG002 confident BED's intervals on interval ``iv``'s contig that
+    overlap ``iv``; ``lengths``: the reference's contig lengths."""
+    from genotorch.io.intervals import read_bed
+
+    return [(c.start, c.end) for c in read_bed(HG2_BED, lengths)
+            if c.contig == iv.contig and c.end > iv.start and c.start < iv.end]
 
 
 def fit_parser(doc: str, key: str) -> argparse.ArgumentParser:

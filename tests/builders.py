@@ -136,3 +136,11 @@ trainer: {{max_epochs: 8, val_every_n_steps: 13, limit_val_batches: 4, early_sto
           checkpoint_every_n_steps: 13, log_every_n_steps: 5}}
 """)
     return load_train_config(cfg, over)
+
+
+def subsample_bam(bam: Path, out: Path, seed_fraction: str, region: str) -> Path:
+    """``samtools view -s seed_fraction`` (e.g. ``"8.3"``: seed 8, 30% of read pairs, as the benchmarks subsample)
+    of ``region`` of ``bam``, indexed, at ``out``."""
+    pysam.view("-b", "-s", seed_fraction, "-o", str(out), str(bam), region, catch_stdout=False)
+    pysam.index(str(out))
+    return out

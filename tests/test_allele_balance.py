@@ -8,6 +8,7 @@ from pathlib import Path
 import pysam
 import pytest
 import torch
+from builders import subsample_bam
 from typer.testing import CliRunner
 
 from genotorch.cli.main import app
@@ -175,9 +176,7 @@ def test_call_writes_a_low_depth_hom_alt_hom_alt(shared, tmp_path):
     # HG002 reads subsampled to 10% (seed 21, 3-8x, below the depths the model was trained on): GIAB hom-alt SNPs
     # with every read ALT, which the network writes 0/1, are written 1/1
     bam = shared / "variants/hg002_illumina_hiseqx_grch37/NA24385_chr_20_44885701_44969115.bam"
-    sub = tmp_path / "sub.bam"
-    pysam.view("-b", "-s", "21.1", "-o", str(sub), str(bam), "20:44910000-44916000", catch_stdout=False)
-    pysam.index(str(sub))
+    sub = subsample_bam(bam, tmp_path / "sub.bam", "21.1", "20:44910000-44916000")
     h = shared / "variants/hg002_illumina_hiseqx_grch37"
     args = ["call", "--ref", str(h / "GRCh37_chr20_vardict_slices.fa.gz"), "--reads", str(sub), "--regions",
             "20:44911000-44914500", "--model", str(ROOT / "benchmarks/models/loro_r44.88.pt")]

@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import pysam
+from builders import subsample_bam
 from typer.testing import CliRunner
 
 from genotorch.cli.main import app
@@ -43,10 +44,7 @@ def test_linkage_table_keeps_fragments_showing_an_allele_at_both():
 
 def _subsample(shared, tmp_path):
     bam = shared / "variants/hg002_illumina_hiseqx_grch37/NA24385_chr_20_44885701_44969115.bam"
-    out = tmp_path / "sub.bam"
-    pysam.view("-b", "-s", "8.3", "-o", str(out), str(bam), "20:44940000-44943000", catch_stdout=False)
-    pysam.index(str(out))
-    return out
+    return subsample_bam(bam, tmp_path / "sub.bam", "8.3", "20:44940000-44943000")
 
 
 def test_fragments_at_a_real_site(shared, tmp_path):

@@ -64,8 +64,7 @@ def split_genotype_mass(pl: Sequence[int], i: int, j: int, log_ratio: float, cal
     """GQ and PL after a second opinion on two genotypes: the probabilities of a record's ``pl`` (normalised), with
     the mass of genotypes ``i`` and ``j`` together split between them so that ``P(i) / P(j) = exp(log_ratio)``
     (natural log); GQ of genotype index ``called``. Used by the repeat-length and allele-balance steps."""
-    probs = np.array([10 ** (-x / 10) for x in pl], dtype=np.float64)
-    probs /= probs.sum()
+    probs = pl_probs(pl)
     mass = probs[i] + probs[j]
     probs[i] = mass / (1 + math.exp(-log_ratio)) if log_ratio > -700 else 0.0
     probs[j] = mass - probs[i]
@@ -73,7 +72,14 @@ def split_genotype_mass(pl: Sequence[int], i: int, j: int, log_ratio: float, cal
     return gq, new_pl
 
 
-def _filter(gt: tuple[int, int], qual: float, min_qual: float) -> str:
+def pl_probs(pl: Sequence[int]) -> np.ndarray:
+    """Genotype probabilities (float64, summing to 1) from phred-scaled likelihoods ``pl`` (VCF order)."""
+    probs = np.array([10 ** (-x / 10) for x in pl], dtype=np.float64)
+    return probs / probs.sum()
+
+
+def call_filter(gt: tuple[int, int], qual: float, min_qual: float) -> str:
+    """FILTER of a call: ``RefCall`` for GT 0/0, ``LowQual`` when QUAL < ``min_qual``, else ``PASS``."""
     if gt == (0, 0):
         return "RefCall"
     return "LowQual" if qual < min_qual else "PASS"
@@ -145,7 +151,7 @@ def _record(rows: Sequence[Candidate], probs: np.ndarray, min_qual: float, multi
     ref_count = min(r.ref_count for r in rows)
     ref, kept_alts = simplify_alleles(ref, [alts[a - 1] for a in keep])
     return CallRecord(rows[0].contig, rows[0].pos, ref, kept_alts, gt, gq, qual, pl,
-                      _filter(gt, qual, min_qual), depth, [ref_count, *ad_alts],
+                      call_filter(gt, qual, min_qual), depth, [ref_count, *ad_alts],
                       [round(n / depth, 4) if depth else 0.0 for n in ad_alts])
 
 

@@ -40,7 +40,7 @@ import pysam
 
 from genotorch.io.alignments import ReadFilter, reads_contig
 from genotorch.io.variants import CallRecord
-from genotorch.variants.postprocess import quality_fields
+from genotorch.variants.postprocess import call_filter, pl_probs, quality_fields
 
 
 @dataclass(frozen=True)
@@ -149,14 +149,15 @@ def het_from_read_linkage(records: Sequence[CallRecord], bam: pysam.AlignmentFil
                 if sum(t.values()) > sum(best.values()):
                     best = t
         llr = linkage_log_likelihood_ratio(best, settings.error_rate)
-        probs = np.array([10 ** (-x / 10) for x in r.pl], dtype=np.float64)
-        probs /= probs.sum()
+        if llr <= 0:  # no neighbour, or linkage against het: 0/1 cannot overtake the RefCall's 0/0
+            out.append(r)
+            continue
+        probs = pl_probs(r.pl)
         probs[1] *= math.exp(min(llr, 700.0))
         probs /= probs.sum()
         if int(np.argmax(probs)) != 1:
             out.append(r)
             continue
         gq, qual, pl = quality_fields(probs, 1)
-        out.append(replace(r, gt=(0, 1), gq=gq, qual=qual, pl=pl,
-                           filter="PASS" if qual >= settings.min_qual else "LowQual"))
+        out.append(replace(r, gt=(0, 1), gq=gq, qual=qual, pl=pl, filter=call_filter((0, 1), qual, settings.min_qual)))
     return out
