@@ -81,6 +81,30 @@ def test_het_with_every_read_alt_is_set_hom_alt():
     assert genotype_from_allele_balance(_record(gt=(0, 1), ad=(1, 19)), m).gt == (1, 1)  # 0.95 ALT: hom-alt
 
 
+def test_het_with_a_hom_refs_share_of_alt_reads_is_set_hom_ref():
+    # HG002 20:18,844,262 AT -> A (GIAB hom-ref; a 4-bp poly-T) at 30% depth: the held-out model writes 0/1 at QUAL
+    # 10.5 (PL 11,0,25) with 2 of 21 informative reads showing the deletion
+    m = AlleleBalance(0.0074, "built", indel_error_rate=0.02)
+    fetch = _fetch("GGTTTGCCAGTATTTTATTGAGGAT", 18_844_250)
+    llr = 2 * math.log(0.02) + 19 * math.log1p(-0.02) - 21 * math.log(0.5)
+    assert math.isclose(m.ref_minus_het_log_likelihood(19, 2, indel=True), llr) and llr > 0
+    r = CallRecord("20", 18_844_261, "AT", ["A"], (0, 1), 10, 10.5, [11, 0, 25], "PASS", 21, [19, 2], [2 / 21])
+    out = genotype_from_allele_balance(r, m, fetch)
+    p = [10 ** -1.1, 1.0, 10 ** -2.5]
+    p = [x / sum(p) for x in p]
+    ref = (p[0] + p[1]) / (1 + math.exp(-llr))  # P(0/0) after the split; P(0/1) is the rest of the pair's mass
+    assert (out.gt, out.filter, out.qual, out.ad) == ((0, 0), "RefCall", 0.0, [19, 2])
+    assert out.gq == round(-10 * math.log10(1 - ref)) == 23 and out.pl == [0, 28, 25]
+    # left alone: a het's share (9 of 21) and 1 of 3 reads (log ratio -1.87 at the indel rate)
+    for ad in ([12, 9], [2, 1]):
+        kept = CallRecord(**{**r.__dict__, "ad": ad, "dp": sum(ad)})
+        assert genotype_from_allele_balance(kept, m, fetch) is kept
+    # SNPs at the SNP rate (0.0074): 2 of 21 reads ALT is hom-ref (log ratio 4.60), 3 of 21 stays het (-0.30)
+    assert genotype_from_allele_balance(_record(gt=(0, 1), pl=(11, 0, 25), ad=(19, 2)), m).gt == (0, 0)
+    kept = _record(gt=(0, 1), pl=(11, 0, 25), ad=(18, 3))
+    assert genotype_from_allele_balance(kept, m) is kept
+
+
 def test_other_bases_counted_at_real_sites(shared):
     bam = shared / "variants/hg002_illumina_hiseqx_grch37/NA24385_chr_20_18783981_18855722.bam"
     with pysam.AlignmentFile(str(bam)) as reads:
@@ -189,3 +213,23 @@ def test_call_writes_a_low_depth_hom_alt_hom_alt(shared, tmp_path):
     for pos, ad in ((44911099, (0, 3)), (44914134, (0, 5))):
         assert got["--no-allele-balance"][pos] == ((0, 1), ad)
         assert got["--allele-balance"][pos] == ((1, 1), ad)
+
+
+def test_call_writes_a_30pct_depth_false_het_deletion_hom_ref(shared, tmp_path):
+    # HG002 reads at 30% (seed 8, as the benchmark subsamples): 20:18,844,263 AT -> A, GIAB hom-ref, 2 of 21
+    # informative reads show the deletion; the held-out model's network writes it 0/1 PASS
+    h = shared / "variants/hg002_illumina_hiseqx_grch37"
+    sub = subsample_bam(h / "NA24385_chr_20_18783981_18855722.bam", tmp_path / "sub.bam", "8.3", "20:18842000-18847000")
+    args = ["call", "--ref", str(h / "GRCh37_chr20_vardict_slices.fa.gz"), "--reads", str(sub), "--regions",
+            "20:18843500-18845000", "--model", str(LORO)]
+    got = {}
+    for flag in ("--allele-balance", "--no-allele-balance"):
+        r = CliRunner().invoke(app, [*args, flag, "-o", str(tmp_path / f"{flag}.vcf.gz")])
+        assert r.exit_code == 0, r.output
+        with pysam.VariantFile(str(tmp_path / f"{flag}.vcf.gz")) as vf:
+            got[flag] = {(v.pos, v.ref, v.alts): (v.samples[0]["GT"], v.samples[0]["GQ"], v.samples[0]["AD"],
+                                                  v.qual, tuple(v.filter)) for v in vf}
+    site = (18844262, "AT", ("A",))
+    assert got["--no-allele-balance"][site] == ((0, 1), 10, (19, 2), 10.5, ("PASS",))
+    assert got["--allele-balance"][site] == ((0, 0), 23, (19, 2), 0.0, ("RefCall",))
+    assert len(got["--allele-balance"]) == len(got["--no-allele-balance"]) == 5

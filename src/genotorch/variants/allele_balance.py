@@ -1,5 +1,6 @@
 """Zygosity of SNP and indel calls from their allele balance: a hom-alt call with a het's share of reference reads
-is written het, and a het call whose reads all but show the alt is written hom-alt.
+is written het, a het call whose reads all but show the alt is written hom-alt, and a het call with a hom-ref's
+share of alt reads is written hom-ref.
 
 The failure it answers: on the HG002 HiSeq X region at chr20:18.78 Mb (a region of duplications), the pileup CNN
 wrote four GIAB het SNPs hom-alt, with 24 of 69, 16 of 49, 8 of 24 and 5 of 21 reads showing the reference base
@@ -31,6 +32,12 @@ every read that does not show the alt (``DP - AD[alt]``: the other haplotype may
 deletion beside an insertion does). The failure it answers: below the depths the network was trained on (HG002
 reads subsampled to 10% and 20%, 3-16x), it wrote GIAB hom-alt SNPs het with every read showing the alt (5 of 5,
 8 of 8); at 20-100x the likelihoods already agree with the network.
+
+Hom-ref, the same read model the other way round (under hom-ref a read shows the alt with probability ``e``; the
+same records): a record called het is written hom-ref (RefCall) when hom-ref has the larger likelihood on
+``AD[0]`` and ``AD[1]``; the network's P(0/0) + P(0/1) is split between the two by the likelihood ratio, and QUAL,
+GQ and PL follow. The failure it answers: HG002 chr20:18,844,263 ``AT -> A`` (GIAB hom-ref, a 4-bp poly-T), at 30%
+depth written 0/1 at QUAL 10.5 with 2 of 21 informative reads showing the deletion.
 """
 
 from __future__ import annotations
@@ -44,7 +51,7 @@ import pysam
 from genotorch.encode.repeats import FetchRef, repeat_tract
 from genotorch.io.alignments import ReadFilter
 from genotorch.io.variants import CallRecord
-from genotorch.variants.postprocess import split_genotype_mass
+from genotorch.variants.postprocess import pl_probs, quality_fields, split_genotype_mass
 from genotorch.variants.repeat_genotypes import MAX_UNIT, MIN_TRACT_BP
 
 
@@ -90,6 +97,12 @@ class AlleleBalance:
         e = self.indel_error_rate if indel else self.error_rate
         return (ref_reads + alt_reads) * math.log(0.5) - ref_reads * math.log(e) - alt_reads * math.log1p(-e)
 
+    def ref_minus_het_log_likelihood(self, ref_reads: int, alt_reads: int, indel: bool = False) -> float:
+        """Natural-log likelihood of hom-ref minus that of het, the same read model the other way round (under
+        hom-ref a read shows the alt with probability ``e``): ``a log(e) + r log(1 - e) - (r + a) log(1/2)``."""
+        e = self.indel_error_rate if indel else self.error_rate
+        return alt_reads * math.log(e) + ref_reads * math.log1p(-e) - (ref_reads + alt_reads) * math.log(0.5)
+
 
 def count_other_bases(bam: pysam.AlignmentFile, contig: str, sites: Iterable[tuple[int, str]],
                       min_mapping_quality: int = 5, min_base_quality: int = 10) -> tuple[int, int]:
@@ -117,12 +130,14 @@ def in_repeat_tract(fetch: FetchRef, pos: int) -> bool:
 def genotype_from_allele_balance(record: CallRecord, model: AlleleBalance,
                                  fetch: FetchRef | None = None) -> CallRecord:
     """``record`` with GT 0/1 when it is a biallelic SNP called 1/1 whose allele depths (``AD``) make het the more
-    likely genotype under ``model``, or with GT 1/1 when it is called 0/1 and its depths (``DP - AD[1]`` reads not
-    showing the alt) make hom-alt the more likely; likewise a biallelic indel outside repeat tracts
+    likely genotype under ``model``; with GT 0/0 (FILTER RefCall) when it is called 0/1 and its depths make hom-ref
+    the more likely, or else with GT 1/1 when its depths (``DP - AD[1]`` reads not showing the alt) make hom-alt the
+    more likely; likewise a biallelic indel outside repeat tracts
     (:func:`in_repeat_tract`) when ``model`` has an indel rate and ``fetch(start, end)`` gives the record's contig's
     reference bases (0-based, half-open); otherwise ``record`` unchanged. The genotype probabilities are the
     record's (from its PL); the mass of 0/1 and 1/1 together is split between them by the likelihood ratio; QUAL is
-    kept, GQ and PL follow (:func:`postprocess.split_genotype_mass`)."""
+    kept, GQ and PL follow (:func:`postprocess.split_genotype_mass`). For hom-ref the mass of 0/0 and 0/1 is split,
+    and QUAL follows too."""
     if record.gt not in ((0, 1), (1, 1)) or len(record.alts) != 1:
         return record
     indel = len(record.ref) != len(record.alts[0])
@@ -138,6 +153,14 @@ def genotype_from_allele_balance(record: CallRecord, model: AlleleBalance,
             return record
         gq, pl = split_genotype_mass(record.pl, 1, 2, llr, 1)
         return replace(record, gt=(0, 1), gq=gq, pl=pl)
+    ref_llr = model.ref_minus_het_log_likelihood(record.ad[0], alt_reads, indel)
+    if ref_llr > 0:  # a het call with a hom-ref's share of alt reads
+        probs = pl_probs(record.pl)
+        mass = probs[0] + probs[1]
+        probs[0] = mass / (1 + math.exp(-min(ref_llr, 700.0)))
+        probs[1] = mass - probs[0]
+        gq, qual, pl = quality_fields(probs, 0)
+        return replace(record, gt=(0, 0), gq=gq, qual=qual, pl=pl, filter="RefCall")
     # evidence against hom-alt: every read not showing the alt (the other haplotype may hold a third allele)
     llr = model.het_minus_hom_log_likelihood(max(record.dp - alt_reads, 0), alt_reads, indel)
     if llr >= 0:
