@@ -4,24 +4,31 @@
                                                   [--shipped src/genotorch/models/default/pileup_illumina.pt]
                                                   [--write]
 
-``call`` turns a CNN het call of an indel in a homopolymer/STR into hom-alt when the spanning reads' repeat lengths
-say so (:mod:`genotorch.variants.repeat_genotypes`); the stutter table it needs (how often a read shows a repeat
-shifted by k units, by unit and length) is counted here on the real HG002 HiSeq X reads, the same reads the models
-are fine-tuned on:
+``call`` turns a CNN het call of an indel in a homopolymer/STR into hom-alt, and a RefCall into het, when the
+spanning reads' repeat lengths say so (:mod:`genotorch.variants.repeat_genotypes`); the stutter table it needs (how
+often a read shows a repeat shifted by k units, by unit and length) is counted here on the real HG002 HiSeq X reads,
+the same reads the models are fine-tuned on:
 
 * a tract (a homopolymer or STR of unit 1-4, >= 6 bp) counts when it lies in the GIAB confident BED with 5 bp either
   side and no GIAB v4.2.1 variant starts within 5 bp of it (hom-ref), over each region's reads at full depth;
 * each leave-one-region-out model (``loro_<region>.pt``) gets the table of the *other four* regions, and the shipped
-  model the table of all five, so no held-out region's reads shape the table it is called with.
+  model the table of all five, so no held-out region's reads shape the table it is called with;
+* with each table, for the RefCall -> het step: the Dirichlet-multinomial ``dispersion`` fitted on the same tracts
+  (:func:`repeat_genotypes.fit_dispersion`), and ``het_threshold``, the largest het-vs-hom-ref log-likelihood ratio
+  (:func:`repeat_genotypes.het_log_likelihood_ratio`) at those tracts, each region's tracts scored with the table of
+  the table's *other* regions (so a tract never scores itself), at full depth and subsampled to 50% and 30% (the
+  seeds the models' real training reads were subsampled with).
 
 ``--write`` stores the table in each checkpoint's ``meta.stutter`` (weights and temperatures untouched); without it
-the script prints the tables' sizes and the homopolymer shift rates.
+the script prints the tables' sizes, the homopolymer shift rates, the dispersions and the thresholds.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -30,23 +37,44 @@ import pysam
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 from train_default_model import (  # noqa: E402
-    HG2_REF, HG2_TRUTH, confident_spans, fit_parser, loro_fits, regions, store_fits,
+    FRACTIONS, HG2_REF, HG2_TRUTH, confident_spans, fit_parser, loro_fits, regions, store_fits,
 )
 
 
-def region_counts(region: str, bam: Path) -> dict[str, Counter]:
-    """Bucket -> shift counts over the hom-ref tracts of one region (1-based inclusive ``region`` string)."""
+@dataclasses.dataclass
+class RegionTracts:
+    """One region's hom-ref tracts: ``counts`` (bucket -> shift counts at full depth) and ``tracts`` (fraction ->
+    ``(unit, length in units, shifts)`` per tract, at each of ``FRACTIONS``)."""
+
+    counts: dict[str, Counter]
+    tracts: dict[float, list[tuple[int, float, Counter]]]
+
+
+def region_tracts(region: str, bam: Path, tmp: Path) -> RegionTracts:
+    """The hom-ref tracts of one region (1-based inclusive ``region`` string) and the reads' shifts over them."""
     from genotorch.io.intervals import parse_region
     from genotorch.io.reference import Reference
-    from genotorch.variants.repeat_genotypes import count_stutter
+    from genotorch.variants.repeat_genotypes import add_shifts, hom_ref_tracts, length_shifts
 
     ref = Reference(HG2_REF)
     iv = parse_region(region, ref.lengths)
-    confident = confident_spans(iv, ref.lengths)
-    with pysam.VariantFile(str(HG2_TRUTH)) as truth, pysam.AlignmentFile(str(bam)) as reads:
+    with pysam.VariantFile(str(HG2_TRUTH)) as truth:
         positions = [v.pos - 1 for v in truth.fetch(iv.contig, iv.start, iv.end)]
-        return count_stutter(reads, functools.partial(ref.fetch, iv.contig), iv.contig, iv.start, iv.end, positions,
-                             confident)
+    tracts = list(hom_ref_tracts(functools.partial(ref.fetch, iv.contig), iv.start, iv.end, positions,
+                                 confident_spans(iv, ref.lengths)))
+    out: dict[float, list] = {}
+    for fraction, seed in FRACTIONS:
+        reads = bam
+        if fraction < 1:
+            reads = tmp / f"{bam.stem}_{fraction}.bam"
+            pysam.view("-b", "-s", f"{seed}{str(fraction)[1:]}", "-o", str(reads), str(bam), catch_stdout=False)
+            pysam.index(str(reads))
+        with pysam.AlignmentFile(str(reads)) as aln:
+            out[fraction] = [(u, (t1 - t0) / u, length_shifts(aln, iv.contig, t0, t1, u)) for t0, t1, u in tracts]
+    counts: dict[str, Counter] = {}
+    for unit, length, shifts in out[1.0]:
+        add_shifts(counts, unit, length, shifts)
+    return RegionTracts(counts, out)
 
 
 def merged(parts) -> dict[str, Counter]:
@@ -57,21 +85,39 @@ def merged(parts) -> dict[str, Counter]:
     return out
 
 
+def fit_table(parts: list[RegionTracts], source: str):
+    """The stutter table of ``parts``, with its dispersion and het threshold (module docstring)."""
+    from genotorch.variants.repeat_genotypes import StutterTable, fit_dispersion, het_log_likelihood_ratio
+
+    table = StutterTable.from_counts(merged(p.counts for p in parts), source=source)
+    alpha = fit_dispersion(table, [t for p in parts for t in p.tracts[1.0]])
+    threshold = 0.0
+    for p in parts:
+        inner = dataclasses.replace(StutterTable.from_counts(merged(q.counts for q in parts if q is not p)),
+                                    dispersion=alpha)
+        for tracts in p.tracts.values():
+            for unit, length, shifts in tracts:
+                threshold = max(threshold, het_log_likelihood_ratio(inner, unit, length, shifts)[0])
+    return dataclasses.replace(table, dispersion=alpha, het_threshold=round(threshold, 3))
+
+
 def main(argv=None) -> int:
     args = fit_parser(__doc__, "stutter").parse_args(argv)
-    from genotorch.variants.repeat_genotypes import StutterTable
 
-    counts = {}
-    for name, region, bam in regions():
-        counts[name] = region_counts(region, bam)
-        print(f"{name}: {sum(sum(c.values()) for c in counts[name].values()):,} reads over hom-ref tracts", flush=True)
-    tables = loro_fits(counts, lambda parts, source: StutterTable.from_counts(merged(parts), source=source),
-                       "hom-ref tracts", "scripts/fit_stutter_table.py", args.models, args.shipped)
+    data = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, region, bam in regions():
+            data[name] = region_tracts(region, bam, Path(tmp))
+            n = sum(sum(c.values()) for c in data[name].counts.values())
+            print(f"{name}: {len(data[name].tracts[1.0]):,} hom-ref tracts, {n:,} reads over them", flush=True)
+    tables = loro_fits(data, fit_table, "hom-ref tracts", "scripts/fit_stutter_table.py", args.models, args.shipped)
     shipped = tables[args.shipped]
     for length in (6, 10, 14, 18):
         p = shipped.probs.get(f"1:{length}")
         if p:
             print(f"homopolymer {length} bp: -1 {p['-1']:.3f}  0 {p['0']:.3f}  +1 {p['1']:.3f}")
+    for path, t in tables.items():
+        print(f"{path.name}: dispersion {t.dispersion:.1f}, het threshold {t.het_threshold:.3f}")
     if args.write:
         store_fits(tables, "stutter", "stutter table")
     return 0

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from genotorch.cli.main import app
 from genotorch.io.variants import CallRecord
-from genotorch.variants.repeat_genotypes import (StutterTable, bucket, genotype_log_likelihoods,
+from genotorch.variants.repeat_genotypes import (StutterTable, bucket, fit_dispersion, genotype_log_likelihoods,
+                                                 het_from_repeat_lengths, het_log_likelihood_ratio,
                                                  hom_alt_from_repeat_lengths, length_shifts, tract_unit)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,6 +43,27 @@ def test_genotype_log_likelihoods_by_hand():
     assert math.isclose(ll[(1, 1)], 2 * math.log(0.1) + 8 * math.log(0.7))
     assert math.isclose(ll[(0, 1)], 2 * math.log((0.85 + 0.1) / 2) + 8 * math.log((0.1 + 0.7) / 2))
     assert max(ll, key=ll.get) == (1, 1)
+
+
+def test_dirichlet_multinomial_by_hand_and_dispersion_fit():
+    p10 = {"-3": 0.0, "-2": 0.0, "-1": 0.05, "0": 0.85, "1": 0.1, "2": 0.0, "3": 0.0, "other": 0.0}
+    table = StutterTable({"1:10": p10})
+    ll = genotype_log_likelihoods(table, 1, 10, Counter({0: 2, 1: 8}), [0], dispersion=50.0)
+    lg = math.lgamma  # lgamma(a) - lgamma(N + a) + sum over the lengths seen of lgamma(n + a p) - lgamma(a p)
+    assert math.isclose(ll[(0, 0)], lg(50) - lg(60) + lg(2 + 42.5) - lg(42.5) + lg(8 + 5) - lg(5))
+    # 8 of 10 reads +1 is likelier from a tract that stutters more than its bucket than under independent reads
+    assert round(ll[(0, 0)] - genotype_log_likelihoods(table, 1, 10, Counter({0: 2, 1: 8}), [0])[(0, 0)], 2) == 3.11
+    # tracts at the table's rates: no dispersion (the grid's top); tracts at 6% and 14% +1 reads: 10**1.95
+    even = [(1, 10.0, Counter({0: 85, 1: 10, -1: 5}))] * 4
+    uneven = [(1, 10.0, Counter({0: 92, 1: 6, -1: 2})), (1, 10.0, Counter({0: 78, 1: 14, -1: 8}))] * 3
+    assert fit_dispersion(table, even) == 10 ** 5 and fit_dispersion(table, uneven) == 10 ** (39 / 20)
+    with_het = StutterTable(table.probs, dispersion=50.0, het_threshold=6.0)
+    assert StutterTable.from_dict(with_het.to_dict()) == with_het
+    assert StutterTable.from_dict(table.to_dict()).het_threshold is None  # tables before stop 27
+    llr, a = het_log_likelihood_ratio(with_het, 1, 10, Counter({0: 20, 1: 20}))
+    het = genotype_log_likelihoods(with_het, 1, 10, Counter({0: 20, 1: 20}), [0, 1], 50.0)
+    assert a == 1 and math.isclose(llr, het[(0, 1)] - het[(0, 0)])
+    assert het_log_likelihood_ratio(with_het, 1, 10, Counter({0: 38, 1: 2})) == (0.0, None)  # hom-ref wins
 
 
 def _region(shared, name):
@@ -125,9 +147,10 @@ def test_stutter_counted_on_hom_ref_tracts_only(shared):
         assert variants == [38390029, 38390220, 38390341, 38391303]
         counts = count_stutter(reads, lambda a, b: fa.fetch("20", max(0, a), b).upper(), "20", 38390000,
                                38392000, variants, [(38386266, 38409648)])
+    # each tract once (until stop 27 most were counted twice, the scan meeting a tract again at its last base)
     assert {k: dict(v) for k, v in counts.items()} == {
-        "1:6": {"0": 124, "1": 2}, "1:7": {"0": 114}, "1:12": {"0": 78, "1": 20, "2": 6, "-1": 6, "-2": 4},
-        "2+:2": {"0": 3578, "other": 12}, "2+:3": {"0": 1001}}
+        "1:6": {"0": 62, "1": 1}, "1:7": {"0": 57}, "1:12": {"0": 39, "1": 10, "2": 3, "-1": 3, "-2": 2},
+        "2+:2": {"0": 1826, "other": 6}, "2+:3": {"0": 525}}
 
 
 def test_het_allele_of_a_multiallelic_record_set_hom_alt(shared):
@@ -143,3 +166,44 @@ def test_het_allele_of_a_multiallelic_record_set_hom_alt(shared):
         out = hom_alt_from_repeat_lengths(rec, reads, lambda a, b: fa.fetch("20", a, b).upper(), table)
     assert (out.gt, out.alts, out.qual) == ((1, 1), ["TA", "T"], 27.8)
     assert out.pl[2] == 0 and out.pl[1] > 0  # 1/1 now the most likely; 0/1 lost its mass to it
+
+
+def test_refcall_insertion_in_a_tg_repeat_set_het(shared, tmp_path):
+    # 20:44,921,556 T -> TTG, GIAB het, in a 35-bp TG repeat: the held-out model's network writes RefCall (QUAL 1.6,
+    # PL 0,3,17) with 23 of 63 spanning reads one unit longer
+    h = shared / "variants/hg002_illumina_hiseqx_grch37"
+    loro = torch.load(ROOT / "benchmarks/models/loro_r44.88.pt", weights_only=True)
+    table = StutterTable.from_dict(loro["hyper_parameters"]["meta"]["stutter"])
+    assert (round(table.dispersion, 1), table.het_threshold) == (63.1, 5.361)  # fitted without r44.88
+    rec = CallRecord("20", 44921554, "T", ["TTG"], (0, 0), 5, 1.6, [0, 3, 17], "RefCall", 65, [29, 19], [0.2923])
+    hom_ref = CallRecord("20", 44935365, "T", ["TG"], (0, 0), 12, 0.3, [0, 12, 27], "RefCall", 45, [34, 10],
+                         [0.2222])  # 20:44,935,367 T -> TG, no GIAB variant: 8 of 44 reads +1 in a 7-bp poly-T
+    with pysam.FastaFile(str(h / "GRCh37_chr20_vardict_slices.fa.gz")) as fa, \
+            pysam.AlignmentFile(str(h / "NA24385_chr_20_44885701_44969115.bam")) as reads:
+        def fetch(a, b):
+            return fa.fetch("20", a, b).upper()
+        shifts = length_shifts(reads, "20", 44921555, 44921590, 2)
+        assert shifts == Counter({0: 30, 1: 23, -1: 5, 2: 4, -12: 1, "other": 1})
+        out = het_from_repeat_lengths(rec, reads, fetch, table)
+        assert het_from_repeat_lengths(hom_ref, reads, fetch, table) is hom_ref
+        no_threshold = StutterTable(table.probs, table.min_mapping_quality)
+        assert het_from_repeat_lengths(rec, reads, fetch, no_threshold) is rec
+    llr, a = het_log_likelihood_ratio(table, 2, 35 / 2, shifts, [1])
+    assert a == 1 and round(llr, 2) == 16.94
+    p = [1.0, 10 ** -0.3 * math.exp(llr - 5.361), 10 ** -1.7]  # P(0/1) times exp(llr - threshold)
+    assert round(-10 * math.log10(p[0] / sum(p)), 1) == out.qual == 47.3
+    assert (out.gt, out.gq, out.pl, out.filter, out.ad) == ((0, 1), 47, [47, 0, 64], "PASS", [29, 19])
+    # through `call`, on and off (--no-repeat-zygosity: the network's RefCall, and no claim in the header)
+    args = ["call", "--ref", str(h / "GRCh37_chr20_vardict_slices.fa.gz"), "--reads",
+            str(h / "NA24385_chr_20_44885701_44969115.bam"), "--regions", "20:44920500-44922500", "--model",
+            str(ROOT / "benchmarks/models/loro_r44.88.pt")]
+    got = {}
+    for flag in ("--repeat-zygosity", "--no-repeat-zygosity"):
+        r = CliRunner().invoke(app, [*args, flag, "-o", str(tmp_path / f"{flag}.vcf.gz")])
+        assert r.exit_code == 0, r.output
+        with pysam.VariantFile(str(tmp_path / f"{flag}.vcf.gz")) as vf:
+            got[flag] = {v.pos: (v.samples[0]["GT"], round(v.qual, 1)) for v in vf}, str(vf.header)
+    assert got["--repeat-zygosity"][0][44921555] == ((0, 1), 47.3)
+    assert got["--no-repeat-zygosity"][0][44921555] == ((0, 0), 1.6)
+    assert "het-vs-hom-ref log ratio of hom-ref tracts (5.36;" in got["--repeat-zygosity"][1]
+    assert "genotorch_repeat_zygosity" not in got["--no-repeat-zygosity"][1]

@@ -106,14 +106,14 @@ def call_cmd(
                                "phase a first pass with WhatsHap, tag the reads and call again (pileups sorted by "
                                "haplotype, as the model was trained)."),
     repeat_zygosity: bool = typer.Option(True, "--repeat-zygosity/--no-repeat-zygosity", help="Set a het indel "
-                                         "call in a homopolymer/STR hom-alt when the reads' repeat lengths, scored "
-                                         "with the model's stutter table, say so (models with a table: the Illumina "
-                                         "one)."),
+                                         "call in a homopolymer/STR hom-alt, and a RefCall one het, when the reads' "
+                                         "repeat lengths, scored with the model's stutter table, say so (models "
+                                         "with a table: the Illumina one)."),
     allele_balance: bool = typer.Option(True, "--allele-balance/--no-allele-balance", help="Set a hom-alt SNP call, "
                                         "or a hom-alt indel call outside homopolymers/STRs, het (and a het call "
-                                        "hom-alt) when its allele depths make that the more likely genotype under "
-                                        "the model's binomial read model (models with error rates: the Illumina "
-                                        "one)."),
+                                        "hom-alt or hom-ref) when its allele depths make that the more likely "
+                                        "genotype under the model's binomial read model (models with error "
+                                        "rates: the Illumina one)."),
     read_linkage: bool = typer.Option(True, "--read-linkage/--no-read-linkage", help="Set a RefCall SNP het when "
                                       "its alt reads are one haplotype of a het SNP call within 500 bp (on read "
                                       "pairs covering both; models with an allele-balance error rate). Needs "

@@ -39,7 +39,7 @@ from genotorch.variants.phasing import phase_reads, whatshap_executable
 from genotorch.variants.postprocess import CallRecord, postprocess
 from genotorch.variants.presets import LONG_READ_BP, check_reads_fit, get_preset
 from genotorch.variants.read_linkage import ReadLinkage, het_from_read_linkage
-from genotorch.variants.repeat_genotypes import StutterTable, hom_alt_from_repeat_lengths
+from genotorch.variants.repeat_genotypes import StutterTable, het_from_repeat_lengths, hom_alt_from_repeat_lengths
 
 
 logger = logging.getLogger(__name__)
@@ -80,9 +80,10 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
     tagged reads (``phasing_note`` goes into the header). ``threads``: torch's threads for the model on the CPU
     (1 by default: parallel work comes from ``workers`` and shards, and one thread costs the least CPU time per
     example; None leaves torch's setting). ``repeat_zygosity``: when the checkpoint has a stutter table, set het
-    indel calls in repeats hom-alt where the reads' repeat lengths say so (:mod:`genotorch.variants.repeat_genotypes`).
+    indel calls in repeats hom-alt, and RefCall ones het, where the reads' repeat lengths say so
+    (:mod:`genotorch.variants.repeat_genotypes`).
     ``allele_balance``: when the checkpoint has an allele-balance error rate, set hom-alt SNP calls (and, with an
-    indel rate, indel calls outside repeats) het, and het calls hom-alt, where their allele depths say so
+    indel rate, indel calls outside repeats) het, and het calls hom-alt or hom-ref, where their allele depths say so
     (:mod:`genotorch.variants.allele_balance`). ``read_linkage``: with that error rate, set RefCall SNPs het whose
     alt reads are one haplotype of a neighbouring het call (:mod:`genotorch.variants.read_linkage`).
 
@@ -154,10 +155,13 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
             probs = predict_probs(model, res.pileups, batch_size)
             chunk_records = postprocess(res.candidates, probs, min_qual)
             fetch = functools.partial(probe.reference.fetch, chunk.contig)
-            if stutter is not None:  # het indels in repeats whose reads' repeat lengths say hom-alt
+            if stutter is not None:  # indels in repeats whose reads' repeat lengths say another zygosity
                 chunk_records = [hom_alt_from_repeat_lengths(r, probe.alignments, fetch, stutter, chunk_records)
                                  for r in chunk_records]
-            if balance is not None:  # hom-alt SNPs and indels outside repeats with a het's share of reference reads
+                for i, r in enumerate(chunk_records):  # in turn: a tract's second candidate sees the first's het
+                    chunk_records[i] = het_from_repeat_lengths(r, probe.alignments, fetch, stutter, chunk_records,
+                                                               min_qual)
+            if balance is not None:  # SNPs and indels outside repeats whose allele depths say another zygosity
                 chunk_records = [genotype_from_allele_balance(r, balance, fetch) for r in chunk_records]
             if linkage is not None:  # RefCall SNPs whose alt reads are one haplotype of a neighbouring het
                 chunk_records = het_from_read_linkage(chunk_records, probe.alignments, linkage)
@@ -316,14 +320,18 @@ def _header_lines(model_path: str, meta: dict, command: str, preset: str | None 
     if meta.get("calibration"):
         extra.append(f"##genotorch_model_calibration={json.dumps(meta['calibration'], sort_keys=True)}")
     if meta.get("stutter"):
-        extra.append(f"##genotorch_repeat_zygosity=het indels in repeats set hom-alt by the reads' repeat lengths "
-                     f"(stutter table: {meta['stutter'].get('source', '')})")
+        st = meta["stutter"]
+        het = (f", and RefCall indels there het beyond the largest het-vs-hom-ref log ratio of hom-ref tracts "
+               f"({st['het_threshold']:.2f}; Dirichlet-multinomial, dispersion {st['dispersion']:.1f})"
+               if st.get("het_threshold") is not None else "")
+        extra.append(f"##genotorch_repeat_zygosity=het indels in repeats set hom-alt by the reads' repeat lengths"
+                     f"{het} (stutter table: {st.get('source', '')})")
     if meta.get("allele_balance"):
         ab = meta["allele_balance"]
         indel = (f"; indels outside repeats too, error rate {ab['indel_error_rate']:.4f}"
                  if ab.get("indel_error_rate") is not None else "")
-        extra.append(f"##genotorch_allele_balance=hom-alt SNPs set het, and het SNPs hom-alt, when their allele depths "
-                     f"make that genotype more likely "
+        extra.append(f"##genotorch_allele_balance=hom-alt SNPs set het, and het SNPs hom-alt or hom-ref, when their "
+                     f"allele depths make that genotype more likely "
                      f"(binomial, error rate {ab['error_rate']:.4f}{indel}; counted on {ab.get('source', '')})")
     if linkage is not None:
         extra.append(f"##genotorch_read_linkage=RefCall SNPs set het when their alt reads are one haplotype of a het "

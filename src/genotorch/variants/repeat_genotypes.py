@@ -12,9 +12,17 @@ shifted by ``k`` units with probability ``S(k | unit, length)``, a stutter table
 labelled training reads (:func:`count_stutter`, :class:`StutterTable`); a genotype ``(a, b)`` (each allele a length
 change in units) has log-likelihood ``sum over reads log(S(d - a) / 2 + S(d - b) / 2)``.
 
-It is used narrowly (:func:`hom_alt_from_repeat_lengths`): only a CNN het call (``0/k``) of an indel allele inside
-a tract becomes ``k/k`` when the reads' lengths make ``(a, a)`` the most likely genotype of all pairs of the lengths
-seen. The CNN still decides whether there is a variant; only the zygosity of its het calls can change.
+It is used narrowly, twice:
+
+* :func:`hom_alt_from_repeat_lengths`: a CNN het call (``0/k``) of an indel allele inside a tract becomes ``k/k``
+  when the reads' lengths make ``(a, a)`` the most likely genotype of all pairs of the lengths seen;
+* :func:`het_from_repeat_lengths`: a CNN RefCall of an indel allele inside a tract becomes ``0/1`` when the reads'
+  lengths make ``(0, a)`` the most likely genotype by more than any hom-ref tract of the training reads did. Here
+  the reads are scored with a Dirichlet-multinomial (:func:`fit_dispersion`): tracts stutter more or less than
+  their bucket's rate (at hom-ref 6-bp poly-T tracts of the HG002 reads, up to 4 of 30 reads one base longer
+  against the table's 1.7%), and the multinomial reads such a tract as a second allele. The failure it answers:
+  HG002 chr20:44,921,556 ``T -> TTG``, GIAB het in a 35-bp TG repeat, 23 of 63 spanning reads one unit longer,
+  which the CNN wrote RefCall.
 
 Coordinates are 0-based, ends exclusive; a tract is :func:`genotorch.encode.repeats.repeat_tract`'s.
 """
@@ -26,14 +34,16 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from itertools import combinations_with_replacement
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
+import numpy as np
 import pysam
 
 from genotorch.encode.repeats import FetchRef, repeat_tract
 from genotorch.io.alignments import ReadFilter, reads_contig
 from genotorch.io.variants import CallRecord
-from genotorch.variants.postprocess import genotype_order, split_genotype_mass
+from genotorch.variants.postprocess import (call_filter, genotype_order, pl_probs, quality_fields,
+                                            split_genotype_mass)
 
 MAX_SHIFT = 3  # stutter shifts tabulated: -3..+3 units; anything else is "other"
 OTHER = "other"
@@ -93,11 +103,16 @@ def length_shifts(bam: pysam.AlignmentFile, contig: str, start: int, end: int, u
 @dataclass
 class StutterTable:
     """``S(k | bucket)``: probability that a read shows its repeat shifted by ``k`` units (``-3..3``; ``"other"``
-    for anything else), per :func:`bucket`. ``min_mapping_quality``: the reads it was counted on."""
+    for anything else), per :func:`bucket`. ``min_mapping_quality``: the reads it was counted on. ``dispersion``
+    (:func:`fit_dispersion`) and ``het_threshold`` (natural log; the largest :func:`het_log_likelihood_ratio` at
+    hom-ref tracts of the training reads): both or neither; with them, :func:`het_from_repeat_lengths` can write a
+    RefCall het (tables before them have neither)."""
 
     probs: dict[str, dict[str, float]] = field(default_factory=dict)
     min_mapping_quality: int = 20
     source: str = ""
+    dispersion: float | None = None
+    het_threshold: float | None = None
 
     @classmethod
     def from_counts(cls, counts: dict[str, Counter], min_mapping_quality: int = 20, source: str = "",
@@ -113,12 +128,16 @@ class StutterTable:
 
     def to_dict(self) -> dict:
         """Plain types only, for a checkpoint's ``meta.stutter`` (loaded without unpickling code)."""
-        return {"probs": self.probs, "min_mapping_quality": self.min_mapping_quality, "source": self.source}
+        d = {"probs": self.probs, "min_mapping_quality": self.min_mapping_quality, "source": self.source}
+        if self.dispersion is not None:
+            d.update(dispersion=self.dispersion, het_threshold=self.het_threshold)
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "StutterTable":
         """The table :meth:`to_dict` wrote."""
-        return cls(d["probs"], d.get("min_mapping_quality", 20), d.get("source", ""))
+        return cls(d["probs"], d.get("min_mapping_quality", 20), d.get("source", ""), d.get("dispersion"),
+                   d.get("het_threshold"))
 
     def prob(self, unit: int, length_units: float, shift) -> float:
         """``S(shift | unit, length)``; a length beyond the table takes the nearest shorter bucket; a shift outside
@@ -135,48 +154,104 @@ class StutterTable:
         return p[str(shift)] if -MAX_SHIFT <= shift <= MAX_SHIFT else p[OTHER] / 10
 
 
-def count_stutter(bam: pysam.AlignmentFile, fetch: FetchRef, contig: str, start: int, end: int,
-                  variant_positions: Iterable[int], confident: Sequence[tuple[int, int]],
-                  into: dict[str, Counter] | None = None, min_mapping_quality: int = 20) -> dict[str, Counter]:
-    """Add the length shifts of the reads over every hom-ref tract (>= ``MIN_TRACT_BP``, unit 1-``MAX_UNIT``) of
-    ``[start, end)`` to ``into`` (bucket -> Counter of shift as str). A tract is hom-ref when it lies in a ``confident`` interval
-    (5 bp either side included) and no truth variant starts within 5 bp of it."""
-    into = into if into is not None else {}
+def hom_ref_tracts(fetch: FetchRef, start: int, end: int, variant_positions: Iterable[int],
+                   confident: Sequence[tuple[int, int]]) -> Iterator[tuple[int, int, int]]:
+    """``(tract start, tract end, unit)`` of every hom-ref tract (>= ``MIN_TRACT_BP``, unit 1-``MAX_UNIT``) of
+    ``[start, end)``, each once: a tract is hom-ref when it lies in a ``confident`` interval (5 bp either side
+    included) and no truth variant (0-based ``variant_positions``) starts within 5 bp of it."""
     variants = sorted(variant_positions)
-    i = 0
+    i, last = 0, None
     while i < end - start - 1:
         t0, t1 = repeat_tract(fetch, start + i, max_unit=MAX_UNIT)
         if t1 - t0 < MIN_TRACT_BP:
             i += 1
             continue
-        i = max(i + 1, t1 - start - 1)
+        i = max(i + 1, t1 - start - 1)  # on to the tract's last base, which a longer tract may share
+        if (t0, t1) == last:
+            continue
+        last = (t0, t1)
         if not any(a <= t0 - 5 and t1 + 5 <= b for a, b in confident):
             continue
         k = bisect.bisect_left(variants, t0 - 5)
         if k < len(variants) and variants[k] <= t1 + 5:
             continue
-        unit = tract_unit(fetch(t0, t1))
-        shifts = length_shifts(bam, contig, t0, t1, unit, min_mapping_quality)
-        c = into.setdefault(bucket(unit, (t1 - t0) / unit), Counter())
-        for s, n in shifts.items():
-            c[str(s) if s == OTHER or -MAX_SHIFT <= s <= MAX_SHIFT else OTHER] += n
+        yield t0, t1, tract_unit(fetch(t0, t1))
+
+
+def add_shifts(into: dict[str, Counter], unit: int, length_units: float, shifts: Counter) -> None:
+    """Add one tract's :func:`length_shifts` to ``into`` (bucket -> Counter of shift as str; shifts beyond
+    +-``MAX_SHIFT`` units count as "other")."""
+    c = into.setdefault(bucket(unit, length_units), Counter())
+    for s, n in shifts.items():
+        c[str(s) if s == OTHER or -MAX_SHIFT <= s <= MAX_SHIFT else OTHER] += n
+
+
+def count_stutter(bam: pysam.AlignmentFile, fetch: FetchRef, contig: str, start: int, end: int,
+                  variant_positions: Iterable[int], confident: Sequence[tuple[int, int]],
+                  into: dict[str, Counter] | None = None, min_mapping_quality: int = 20) -> dict[str, Counter]:
+    """Add the length shifts of the reads over every :func:`hom_ref_tracts` tract of ``[start, end)`` to ``into``
+    (bucket -> Counter of shift as str)."""
+    into = into if into is not None else {}
+    for t0, t1, unit in hom_ref_tracts(fetch, start, end, variant_positions, confident):
+        add_shifts(into, unit, (t1 - t0) / unit, length_shifts(bam, contig, t0, t1, unit, min_mapping_quality))
     return into
 
 
 def genotype_log_likelihoods(table: StutterTable, unit: int, length_units: float, shifts: Counter,
-                             alleles: Iterable[int]) -> dict[tuple[int, int], float]:
+                             alleles: Iterable[int], dispersion: float | None = None) -> dict[tuple[int, int], float]:
     """Natural-log likelihood of each diploid genotype ``(a, b)`` (``a <= b``, length changes in units) of the
-    ``alleles``, from the reads' ``shifts`` (:func:`length_shifts`): ``sum log(S(d - a | L + a) / 2 +
-    S(d - b | L + b) / 2)``, ``L`` the reference tract's length in units."""
+    ``alleles``, from the reads' ``shifts`` (:func:`length_shifts`). Each read shows a length change ``d`` with
+    probability ``p(d) = S(d - a | L + a) / 2 + S(d - b | L + b) / 2`` (``L`` the reference tract's length in
+    units). Without ``dispersion``, reads are independent (multinomial): ``sum n_d log p(d)``. With a
+    ``dispersion`` ``alpha`` (:func:`fit_dispersion`), the tract's own stutter rates vary around the table's as a
+    Dirichlet with concentration ``alpha * p`` (Dirichlet-multinomial): ``lgamma(alpha) - lgamma(N + alpha) +
+    sum [lgamma(n_d + alpha p(d)) - lgamma(alpha p(d))]``, so that a tract that stutters more than its bucket is
+    not read as a second allele. Both omit the multinomial coefficient, the same for every genotype."""
+    n_reads = sum(shifts.values())
     out = {}
     for a, b in combinations_with_replacement(sorted(set(alleles)), 2):
-        ll = 0.0
+        ll = 0.0 if dispersion is None else math.lgamma(dispersion) - math.lgamma(n_reads + dispersion)
         for d, n in shifts.items():
             pa = table.prob(unit, length_units + a, OTHER if d == OTHER else d - a)
             pb = table.prob(unit, length_units + b, OTHER if d == OTHER else d - b)
-            ll += n * math.log(0.5 * pa + 0.5 * pb)
+            p = 0.5 * pa + 0.5 * pb
+            if dispersion is None:
+                ll += n * math.log(p)
+            else:
+                ll += math.lgamma(n + dispersion * p) - math.lgamma(dispersion * p)
         out[(a, b)] = ll
     return out
+
+
+def het_log_likelihood_ratio(table: StutterTable, unit: int, length_units: float, shifts: Counter,
+                             alleles: Iterable[int] = ()) -> tuple[float, int | None]:
+    """``(llr, a)``: when the Dirichlet-multinomial likelihoods (:func:`genotype_log_likelihoods` with the table's
+    ``dispersion``) of the genotypes of the reference, ``alleles`` and every length change at least two reads show
+    make a het ``(0, a)`` (``a != 0``) the most likely, its log-likelihood minus that of hom-ref ``(0, 0)``;
+    otherwise ``(0.0, None)``."""
+    cands = {0, *alleles} | {d for d, n in shifts.items() if d != OTHER and n >= 2}
+    if len(cands) == 1:
+        return 0.0, None
+    ll = genotype_log_likelihoods(table, unit, length_units, shifts, cands, table.dispersion)
+    best = max(ll, key=ll.get)
+    if best[0] != 0 or best[1] == 0:
+        return 0.0, None
+    return ll[best] - ll[(0, 0)], best[1]
+
+
+def fit_dispersion(table: StutterTable, tracts: Iterable[tuple[int, float, Counter]]) -> float:
+    """The Dirichlet-multinomial concentration ``alpha`` that maximises the hom-ref likelihood
+    (:func:`genotype_log_likelihoods`, genotype ``(0, 0)``) of hom-ref ``tracts`` (``(unit, length in units,
+    shifts)``), searched over ``10**0.5 .. 10**5`` in steps of 0.05 in log10 (the largest is all but the
+    multinomial)."""
+    tracts = [t for t in tracts if sum(t[2].values())]
+    best = (-math.inf, 0.0)
+    for k in range(10, 101):
+        alpha = 10 ** (k / 20)
+        total = sum(genotype_log_likelihoods(table, u, length, shifts, [0], alpha)[(0, 0)]
+                    for u, length, shifts in tracts)
+        best = max(best, (total, alpha))
+    return best[1]
 
 
 def hom_alt_from_repeat_lengths(record: CallRecord, bam: pysam.AlignmentFile, fetch: FetchRef,
@@ -189,8 +264,8 @@ def hom_alt_from_repeat_lengths(record: CallRecord, bam: pysam.AlignmentFile, fe
     ``C -> CT`` before a 10-bp poly-T made the het insertion look hom-alt).
 
     The genotype probabilities are the record's (from its PL); the mass of ``0/k`` and ``k/k`` together is split
-    between them by the stutter model's likelihood ratio, and GQ and PL follow (:func:`postprocess.split_genotype_mass`).
-    QUAL (P(0/0)) is the network's.
+    between them by the stutter model's likelihood ratio, and GQ and PL follow
+    (:func:`postprocess.split_genotype_mass`). QUAL (P(0/0)) is the network's.
     """
     i, k = record.gt
     if i != 0 or k == 0 or len(record.alts[k - 1]) == len(record.ref):
@@ -217,3 +292,43 @@ def hom_alt_from_repeat_lengths(record: CallRecord, bam: pysam.AlignmentFile, fe
     het_i, hom_i = order.index((0, k)), order.index((k, k))
     gq, pl = split_genotype_mass(record.pl, hom_i, het_i, ll[hom] - ll[tuple(sorted((0, a)))], hom_i)
     return replace(record, gt=(k, k), gq=gq, pl=pl)
+
+
+def het_from_repeat_lengths(record: CallRecord, bam: pysam.AlignmentFile, fetch: FetchRef, table: StutterTable,
+                            others: Sequence[CallRecord] = (), min_qual: float = 1.0) -> CallRecord:
+    """``record`` written het (``0/1``) when it is a RefCall biallelic indel in a repeat tract (>= 6 bp) whose
+    spanning reads' repeat lengths make ``(0, a)``, ``a`` the record's length change in units, the most likely
+    genotype (:func:`het_log_likelihood_ratio`) by more than the table's ``het_threshold``, and the network's
+    ``P(0/1)``, multiplied by ``exp(llr - het_threshold)``, is then the largest; otherwise ``record`` unchanged.
+
+    ``het_threshold`` is the largest such log-likelihood ratio seen at the hom-ref tracts of the training reads
+    (``scripts/fit_stutter_table.py``): only evidence beyond what a tract that holds no variant shows counts, as a
+    second opinion multiplied into the network's genotype probabilities (Bayes' rule), which give QUAL, GQ and PL;
+    FILTER is PASS (LowQual when QUAL < ``min_qual``). A table without a threshold (or
+    dispersion) leaves every record alone, as does a tract another non-reference record of ``others`` touches
+    (within 2 bp). The failure it answers: HG002 chr20:44,921,556 ``T -> TTG`` (GIAB het) in a 35-bp TG repeat,
+    23 of 63 spanning reads one unit longer, written RefCall by the network.
+    """
+    if table.het_threshold is None or table.dispersion is None or record.gt != (0, 0) or len(record.alts) != 1:
+        return record
+    change = len(record.alts[0]) - len(record.ref)
+    if change == 0:
+        return record
+    t0, t1 = repeat_tract(fetch, record.pos + 1, max_unit=MAX_UNIT)
+    if t1 - t0 < MIN_TRACT_BP:
+        return record
+    unit = tract_unit(fetch(t0, t1))
+    if change % unit or any(r is not record and r.gt != (0, 0) and r.contig == record.contig and
+                            r.pos < t1 + 2 and r.pos + len(r.ref) > t0 - 2 for r in others):
+        return record
+    shifts = length_shifts(bam, record.contig, t0, t1, unit, table.min_mapping_quality)
+    llr, a = het_log_likelihood_ratio(table, unit, (t1 - t0) / unit, shifts, [change // unit])
+    if a != change // unit or llr <= table.het_threshold:
+        return record
+    probs = pl_probs(record.pl)
+    probs[1] *= math.exp(min(llr - table.het_threshold, 700.0))
+    probs /= probs.sum()
+    if int(np.argmax(probs)) != 1:
+        return record
+    gq, qual, pl = quality_fields(probs, 1)
+    return replace(record, gt=(0, 1), gq=gq, qual=qual, pl=pl, filter=call_filter((0, 1), qual, min_qual))
