@@ -64,6 +64,8 @@ def test_dirichlet_multinomial_by_hand_and_dispersion_fit():
     het = genotype_log_likelihoods(with_het, 1, 10, Counter({0: 20, 1: 20}), [0, 1], 50.0)
     assert a == 1 and math.isclose(llr, het[(0, 1)] - het[(0, 0)])
     assert het_log_likelihood_ratio(with_het, 1, 10, Counter({0: 38, 1: 2})) == (0.0, None)  # hom-ref wins
+    het = genotype_log_likelihoods(with_het, 1, 10, Counter({0: 20, -1: 20}), [-1, 0], 50.0)
+    assert het_log_likelihood_ratio(with_het, 1, 10, Counter({0: 20, -1: 20})) == (het[(-1, 0)] - het[(0, 0)], -1)
 
 
 def _region(shared, name):

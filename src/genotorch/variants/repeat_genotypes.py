@@ -227,16 +227,16 @@ def het_log_likelihood_ratio(table: StutterTable, unit: int, length_units: float
                              alleles: Iterable[int] = ()) -> tuple[float, int | None]:
     """``(llr, a)``: when the Dirichlet-multinomial likelihoods (:func:`genotype_log_likelihoods` with the table's
     ``dispersion``) of the genotypes of the reference, ``alleles`` and every length change at least two reads show
-    make a het ``(0, a)`` (``a != 0``) the most likely, its log-likelihood minus that of hom-ref ``(0, 0)``;
-    otherwise ``(0.0, None)``."""
+    make a het of the reference and one other length ``a`` (``a != 0``; an insertion or a deletion) the most
+    likely, its log-likelihood minus that of hom-ref ``(0, 0)``, and ``a``; otherwise ``(0.0, None)``."""
     cands = {0, *alleles} | {d for d, n in shifts.items() if d != OTHER and n >= 2}
     if len(cands) == 1:
         return 0.0, None
     ll = genotype_log_likelihoods(table, unit, length_units, shifts, cands, table.dispersion)
-    best = max(ll, key=ll.get)
-    if best[0] != 0 or best[1] == 0:
+    best = max(ll, key=ll.get)  # (a, 0) for a deletion, (0, a) for an insertion: sorted
+    if 0 not in best or best == (0, 0):
         return 0.0, None
-    return ll[best] - ll[(0, 0)], best[1]
+    return ll[best] - ll[(0, 0)], best[0] or best[1]
 
 
 def fit_dispersion(table: StutterTable, tracts: Iterable[tuple[int, float, Counter]]) -> float:
