@@ -19,10 +19,10 @@ It is used narrowly, twice:
 * :func:`het_from_repeat_lengths`: a CNN RefCall of an indel allele inside a tract becomes ``0/1`` when the reads'
   lengths make ``(0, a)`` the most likely genotype by more than any hom-ref tract of the training reads did. Here
   the reads are scored with a Dirichlet-multinomial (:func:`fit_dispersion`): tracts stutter more or less than
-  their bucket's rate (at hom-ref 6-bp poly-T tracts of the HG002 reads, up to 4 of 30 reads one base longer
-  against the table's 1.7%), and the multinomial reads such a tract as a second allele. The failure it answers:
-  HG002 chr20:44,921,556 ``T -> TTG``, GIAB het in a 35-bp TG repeat, 23 of 63 spanning reads one unit longer,
-  which the CNN wrote RefCall.
+  their bucket's rate (a hom-ref 6-bp poly-G tract of the HG002 reads, 20:44,937,142, has 4 of 30 reads one
+  base longer against the table's 1.7%), and the multinomial reads such a tract as a second allele. The failure
+  it answers: HG002 chr20:44,921,556 ``T -> TTG``, GIAB het in a 35-bp TG repeat, 23 of 63 spanning reads one
+  unit longer, which the CNN wrote RefCall.
 
 Coordinates are 0-based, ends exclusive; a tract is :func:`genotorch.encode.repeats.repeat_tract`'s.
 """
@@ -254,6 +254,17 @@ def fit_dispersion(table: StutterTable, tracts: Iterable[tuple[int, float, Count
     return best[1]
 
 
+def _own_tract(record: CallRecord, fetch: FetchRef, others: Sequence[CallRecord]) -> tuple[int, int, int] | None:
+    """``(start, end, unit)`` of the repeat tract (>= ``MIN_TRACT_BP``) after ``record``'s anchor base, or None when
+    there is none or another non-reference record of ``others`` touches it (within 2 bp): the other haplotype's
+    variant can change the tract's length too."""
+    t0, t1 = repeat_tract(fetch, record.pos + 1, max_unit=MAX_UNIT)
+    if t1 - t0 < MIN_TRACT_BP or any(r is not record and r.gt != (0, 0) and r.contig == record.contig and
+                                     r.pos < t1 + 2 and r.pos + len(r.ref) > t0 - 2 for r in others):
+        return None
+    return t0, t1, tract_unit(fetch(t0, t1))
+
+
 def hom_alt_from_repeat_lengths(record: CallRecord, bam: pysam.AlignmentFile, fetch: FetchRef,
                                 table: StutterTable, others: Sequence[CallRecord] = ()) -> CallRecord:
     """``record`` with GT ``k/k`` when it is a CNN het call (``0/k``) of an indel allele ``k`` in a repeat tract
@@ -270,16 +281,11 @@ def hom_alt_from_repeat_lengths(record: CallRecord, bam: pysam.AlignmentFile, fe
     i, k = record.gt
     if i != 0 or k == 0 or len(record.alts[k - 1]) == len(record.ref):
         return record
-    t0, t1 = repeat_tract(fetch, record.pos + 1, max_unit=MAX_UNIT)
-    if t1 - t0 < MIN_TRACT_BP:
-        return record
-    if any(r is not record and r.gt != (0, 0) and r.contig == record.contig and r.pos < t1 + 2 and
-           r.pos + len(r.ref) > t0 - 2 for r in others):
-        return record
-    unit = tract_unit(fetch(t0, t1))
+    tract = _own_tract(record, fetch, others)
     changes = [len(alt) - len(record.ref) for alt in record.alts]
-    if changes[k - 1] % unit:
+    if tract is None or changes[k - 1] % tract[2]:
         return record
+    t0, t1, unit = tract
     a = changes[k - 1] // unit
     shifts = length_shifts(bam, record.contig, t0, t1, unit, table.min_mapping_quality)
     alleles = {0, a} | {c // unit for c in changes if c % unit == 0} | \
@@ -304,23 +310,18 @@ def het_from_repeat_lengths(record: CallRecord, bam: pysam.AlignmentFile, fetch:
     ``het_threshold`` is the largest such log-likelihood ratio seen at the hom-ref tracts of the training reads
     (``scripts/fit_stutter_table.py``): only evidence beyond what a tract that holds no variant shows counts, as a
     second opinion multiplied into the network's genotype probabilities (Bayes' rule), which give QUAL, GQ and PL;
-    FILTER is PASS (LowQual when QUAL < ``min_qual``). A table without a threshold (or
-    dispersion) leaves every record alone, as does a tract another non-reference record of ``others`` touches
-    (within 2 bp). The failure it answers: HG002 chr20:44,921,556 ``T -> TTG`` (GIAB het) in a 35-bp TG repeat,
-    23 of 63 spanning reads one unit longer, written RefCall by the network.
+    FILTER is PASS (LowQual when QUAL < ``min_qual``). A table without a threshold (or dispersion) leaves every
+    record alone, as does a tract another non-reference record of ``others`` touches (within 2 bp). The failure it
+    answers: HG002 chr20:44,921,556 ``T -> TTG`` (GIAB het) in a 35-bp TG repeat, 23 of 63 spanning reads one unit
+    longer, written RefCall by the network. ``(0, a)`` stands for the sorted pair: ``(a, 0)`` for a deletion.
     """
     if table.het_threshold is None or table.dispersion is None or record.gt != (0, 0) or len(record.alts) != 1:
         return record
     change = len(record.alts[0]) - len(record.ref)
-    if change == 0:
+    tract = None if change == 0 else _own_tract(record, fetch, others)
+    if tract is None or change % tract[2]:
         return record
-    t0, t1 = repeat_tract(fetch, record.pos + 1, max_unit=MAX_UNIT)
-    if t1 - t0 < MIN_TRACT_BP:
-        return record
-    unit = tract_unit(fetch(t0, t1))
-    if change % unit or any(r is not record and r.gt != (0, 0) and r.contig == record.contig and
-                            r.pos < t1 + 2 and r.pos + len(r.ref) > t0 - 2 for r in others):
-        return record
+    t0, t1, unit = tract
     shifts = length_shifts(bam, record.contig, t0, t1, unit, table.min_mapping_quality)
     llr, a = het_log_likelihood_ratio(table, unit, (t1 - t0) / unit, shifts, [change // unit])
     if a != change // unit or llr <= table.het_threshold:
