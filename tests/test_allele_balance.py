@@ -216,7 +216,7 @@ def test_call_writes_a_low_depth_hom_alt_hom_alt(shared, tmp_path):
 
 
 def test_call_writes_a_30pct_depth_false_het_deletion_hom_ref(shared, tmp_path):
-    # HG002 reads at 30% (seed 8, as the benchmark subsamples): 20:18,844,263 AT -> A, GIAB hom-ref, 2 of 21
+    # HG002 reads at 30% (seed 8, as the benchmark subsamples): 20:18,844,262 AT -> A, GIAB hom-ref, 2 of 21
     # informative reads show the deletion; the held-out model's network writes it 0/1 PASS
     h = shared / "variants/hg002_illumina_hiseqx_grch37"
     sub = subsample_bam(h / "NA24385_chr_20_18783981_18855722.bam", tmp_path / "sub.bam", "8.3", "20:18842000-18847000")

@@ -171,15 +171,15 @@ def test_het_allele_of_a_multiallelic_record_set_hom_alt(shared):
 
 
 def test_refcall_insertion_in_a_tg_repeat_set_het(shared, tmp_path):
-    # 20:44,921,556 T -> TTG, GIAB het, in a 35-bp TG repeat: the held-out model's network writes RefCall (QUAL 1.6,
-    # PL 0,3,17) with 23 of 63 spanning reads one unit longer
+    # 20:44,921,555 T -> TTG, GIAB het, in a 35-bp TG repeat: the held-out model's network writes RefCall (QUAL 1.6,
+    # PL 0,3,17) with 23 of 64 spanning reads one unit longer
     h = shared / "variants/hg002_illumina_hiseqx_grch37"
     loro = torch.load(ROOT / "benchmarks/models/loro_r44.88.pt", weights_only=True)
     table = StutterTable.from_dict(loro["hyper_parameters"]["meta"]["stutter"])
     assert (round(table.dispersion, 1), table.het_threshold) == (63.1, 5.361)  # fitted without r44.88
     rec = CallRecord("20", 44921554, "T", ["TTG"], (0, 0), 5, 1.6, [0, 3, 17], "RefCall", 65, [29, 19], [0.2923])
     hom_ref = CallRecord("20", 44935365, "T", ["TG"], (0, 0), 12, 0.3, [0, 12, 27], "RefCall", 45, [34, 10],
-                         [0.2222])  # 20:44,935,367 T -> TG, no GIAB variant: 8 of 44 reads +1 in a 7-bp poly-T
+                         [0.2222])  # 20:44,935,366 T -> TG, no GIAB variant: 8 of 44 reads +1 in a 7-bp poly-G
     with pysam.FastaFile(str(h / "GRCh37_chr20_vardict_slices.fa.gz")) as fa, \
             pysam.AlignmentFile(str(h / "NA24385_chr_20_44885701_44969115.bam")) as reads:
         def fetch(a, b):

@@ -36,7 +36,7 @@ reads subsampled to 10% and 20%, 3-16x), it wrote GIAB hom-alt SNPs het with eve
 Hom-ref, the same read model the other way round (under hom-ref a read shows the alt with probability ``e``; the
 same records): a record called het is written hom-ref (RefCall) when hom-ref has the larger likelihood on
 ``AD[0]`` and ``AD[1]``; the network's P(0/0) + P(0/1) is split between the two by the likelihood ratio, and QUAL,
-GQ and PL follow. The failure it answers: HG002 chr20:18,844,263 ``AT -> A`` (GIAB hom-ref, a 4-bp poly-T), at 30%
+GQ and PL follow. The failure it answers: HG002 chr20:18,844,262 ``AT -> A`` (GIAB hom-ref, a 4-bp poly-T), at 30%
 depth written 0/1 at QUAL 10.5 with 2 of 21 informative reads showing the deletion.
 """
 

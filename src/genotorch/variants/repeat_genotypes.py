@@ -19,9 +19,9 @@ It is used narrowly, twice (with the reads scored by a Dirichlet-multinomial whe
 * :func:`het_from_repeat_lengths`: a CNN RefCall of an indel allele inside a tract becomes ``0/1`` when the reads'
   lengths make ``(0, a)`` the most likely genotype by more than any hom-ref tract of the training reads did. Here
   the reads are scored with a Dirichlet-multinomial (:func:`fit_dispersion`): tracts stutter more or less than
-  their bucket's rate (a hom-ref 6-bp poly-G tract of the HG002 reads, 20:44,937,142, has 4 of 30 reads one
+  their bucket's rate (a hom-ref 6-bp poly-G tract of the HG002 reads, 20:44,937,141, has 4 of 30 reads one
   base longer against the table's 1.7%), and the multinomial reads such a tract as a second allele. The failure
-  it answers: HG002 chr20:44,921,556 ``T -> TTG``, GIAB het in a 35-bp TG repeat, 23 of 63 spanning reads one
+  it answers: HG002 chr20:44,921,555 ``T -> TTG``, GIAB het in a 35-bp TG repeat, 23 of 64 spanning reads one
   unit longer, which the CNN wrote RefCall.
 
 Coordinates are 0-based, ends exclusive; a tract is :func:`genotorch.encode.repeats.repeat_tract`'s.
@@ -314,7 +314,7 @@ def het_from_repeat_lengths(record: CallRecord, bam: pysam.AlignmentFile, fetch:
     second opinion multiplied into the network's genotype probabilities (Bayes' rule), which give QUAL, GQ and PL;
     FILTER is PASS (LowQual when QUAL < ``min_qual``). A table without a threshold (or dispersion) leaves every
     record alone, as does a tract another non-reference record of ``others`` touches (within 2 bp). The failure it
-    answers: HG002 chr20:44,921,556 ``T -> TTG`` (GIAB het) in a 35-bp TG repeat, 23 of 63 spanning reads one unit
+    answers: HG002 chr20:44,921,555 ``T -> TTG`` (GIAB het) in a 35-bp TG repeat, 23 of 64 spanning reads one unit
     longer, written RefCall by the network. ``(0, a)`` stands for the sorted pair: ``(a, 0)`` for a deletion.
     """
     if table.het_threshold is None or table.dispersion is None or record.gt != (0, 0) or len(record.alts) != 1:
