@@ -51,7 +51,7 @@ import pysam
 from genotorch.encode.repeats import FetchRef, repeat_tract
 from genotorch.io.alignments import ReadFilter
 from genotorch.io.variants import CallRecord
-from genotorch.variants.postprocess import pl_probs, quality_fields, split_genotype_mass
+from genotorch.variants.postprocess import quality_fields, split_genotype_mass, split_probs
 from genotorch.variants.repeat_genotypes import MAX_UNIT, MIN_TRACT_BP
 
 
@@ -155,11 +155,7 @@ def genotype_from_allele_balance(record: CallRecord, model: AlleleBalance,
         return replace(record, gt=(0, 1), gq=gq, pl=pl)
     ref_llr = model.ref_minus_het_log_likelihood(record.ad[0], alt_reads, indel)
     if ref_llr > 0:  # a het call with a hom-ref's share of alt reads
-        probs = pl_probs(record.pl)
-        mass = probs[0] + probs[1]
-        probs[0] = mass / (1 + math.exp(-min(ref_llr, 700.0)))
-        probs[1] = mass - probs[0]
-        gq, qual, pl = quality_fields(probs, 0)
+        gq, qual, pl = quality_fields(split_probs(record.pl, 0, 1, ref_llr), 0)
         return replace(record, gt=(0, 0), gq=gq, qual=qual, pl=pl, filter="RefCall")
     # evidence against hom-alt: every read not showing the alt (the other haplotype may hold a third allele)
     llr = model.het_minus_hom_log_likelihood(max(record.dp - alt_reads, 0), alt_reads, indel)

@@ -25,7 +25,7 @@ padded to it.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import groupby
 from typing import Sequence
 
@@ -64,12 +64,33 @@ def split_genotype_mass(pl: Sequence[int], i: int, j: int, log_ratio: float, cal
     """GQ and PL after a second opinion on two genotypes: the probabilities of a record's ``pl`` (normalised), with
     the mass of genotypes ``i`` and ``j`` together split between them so that ``P(i) / P(j) = exp(log_ratio)``
     (natural log); GQ of genotype index ``called``. Used by the repeat-length and allele-balance steps."""
+    gq, _, new_pl = quality_fields(split_probs(pl, i, j, log_ratio), called)
+    return gq, new_pl
+
+
+def split_probs(pl: Sequence[int], i: int, j: int, log_ratio: float) -> np.ndarray:
+    """The probabilities of a record's ``pl`` (:func:`pl_probs`) with the mass of genotypes ``i`` and ``j`` together
+    split between them so that ``P(i) / P(j) = exp(log_ratio)`` (natural log)."""
     probs = pl_probs(pl)
     mass = probs[i] + probs[j]
     probs[i] = mass / (1 + math.exp(-log_ratio)) if log_ratio > -700 else 0.0
     probs[j] = mass - probs[i]
-    gq, _, new_pl = quality_fields(probs, called)
-    return gq, new_pl
+    return probs
+
+
+def het_if_likelier(record: CallRecord, log_ratio: float, min_qual: float) -> CallRecord:
+    """``record`` (a biallelic RefCall) written 0/1 when its P(0/1) (from its PL), multiplied by ``exp(log_ratio)``
+    (a second opinion's natural-log likelihood ratio of het to hom-ref, taken as evidence the network did not weigh:
+    Bayes' rule) and renormalised, is the largest genotype probability; QUAL, GQ and PL from the updated
+    probabilities, FILTER by :func:`call_filter`. Otherwise ``record`` unchanged. Used by the read-linkage and
+    repeat-length steps."""
+    probs = pl_probs(record.pl)
+    probs[1] *= math.exp(min(log_ratio, 700.0))
+    probs /= probs.sum()
+    if int(np.argmax(probs)) != 1:
+        return record
+    gq, qual, pl = quality_fields(probs, 1)
+    return replace(record, gt=(0, 1), gq=gq, qual=qual, pl=pl, filter=call_filter((0, 1), qual, min_qual))
 
 
 def pl_probs(pl: Sequence[int]) -> np.ndarray:

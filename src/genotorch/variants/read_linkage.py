@@ -32,15 +32,14 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Sequence
 
-import numpy as np
 import pysam
 
 from genotorch.io.alignments import ReadFilter, reads_contig
 from genotorch.io.variants import CallRecord
-from genotorch.variants.postprocess import call_filter, pl_probs, quality_fields
+from genotorch.variants.postprocess import het_if_likelier
 
 
 @dataclass(frozen=True)
@@ -152,12 +151,5 @@ def het_from_read_linkage(records: Sequence[CallRecord], bam: pysam.AlignmentFil
         if llr <= 0:  # no neighbour, or linkage against het: 0/1 cannot overtake the RefCall's 0/0
             out.append(r)
             continue
-        probs = pl_probs(r.pl)
-        probs[1] *= math.exp(min(llr, 700.0))
-        probs /= probs.sum()
-        if int(np.argmax(probs)) != 1:
-            out.append(r)
-            continue
-        gq, qual, pl = quality_fields(probs, 1)
-        out.append(replace(r, gt=(0, 1), gq=gq, qual=qual, pl=pl, filter=call_filter((0, 1), qual, settings.min_qual)))
+        out.append(het_if_likelier(r, llr, settings.min_qual))
     return out

@@ -36,14 +36,12 @@ from dataclasses import dataclass, field, replace
 from itertools import combinations_with_replacement
 from typing import Iterable, Iterator, Sequence
 
-import numpy as np
 import pysam
 
 from genotorch.encode.repeats import FetchRef, repeat_tract
 from genotorch.io.alignments import ReadFilter, reads_contig
 from genotorch.io.variants import CallRecord
-from genotorch.variants.postprocess import (call_filter, genotype_order, pl_probs, quality_fields,
-                                            split_genotype_mass)
+from genotorch.variants.postprocess import genotype_order, het_if_likelier, split_genotype_mass
 
 MAX_SHIFT = 3  # stutter shifts tabulated: -3..+3 units; anything else is "other"
 OTHER = "other"
@@ -328,10 +326,4 @@ def het_from_repeat_lengths(record: CallRecord, bam: pysam.AlignmentFile, fetch:
     llr, a = het_log_likelihood_ratio(table, unit, (t1 - t0) / unit, shifts, [change // unit])
     if a != change // unit or llr <= table.het_threshold:
         return record
-    probs = pl_probs(record.pl)
-    probs[1] *= math.exp(min(llr - table.het_threshold, 700.0))
-    probs /= probs.sum()
-    if int(np.argmax(probs)) != 1:
-        return record
-    gq, qual, pl = quality_fields(probs, 1)
-    return replace(record, gt=(0, 1), gq=gq, qual=qual, pl=pl, filter=call_filter((0, 1), qual, min_qual))
+    return het_if_likelier(record, llr - table.het_threshold, min_qual)
