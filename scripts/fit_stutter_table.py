@@ -37,7 +37,7 @@ import pysam
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 from train_default_model import (  # noqa: E402
-    FRACTIONS, HG2_REF, HG2_TRUTH, confident_spans, fit_parser, loro_fits, regions, store_fits,
+    FRACTIONS, HG2_REF, HG2_TRUTH, confident_spans, fit_parser, loro_fits, regions, store_fits, subsample,
 )
 
 
@@ -64,11 +64,7 @@ def region_tracts(region: str, bam: Path, tmp: Path) -> RegionTracts:
                                  confident_spans(iv, ref.lengths)))
     out: dict[float, list] = {}
     for fraction, seed in FRACTIONS:
-        reads = bam
-        if fraction < 1:
-            reads = tmp / f"{bam.stem}_{fraction}.bam"
-            pysam.view("-b", "-s", f"{seed}{str(fraction)[1:]}", "-o", str(reads), str(bam), catch_stdout=False)
-            pysam.index(str(reads))
+        reads = bam if fraction == 1 else subsample(bam, tmp / f"{bam.stem}_{fraction}.bam", fraction, seed)
         with pysam.AlignmentFile(str(reads)) as aln:
             out[fraction] = [(u, (t1 - t0) / u, length_shifts(aln, iv.contig, t0, t1, u)) for t0, t1, u in tracts]
     counts: dict[str, Counter] = {}

@@ -90,6 +90,14 @@ def sh(*args, **kw) -> None:
     subprocess.run([str(a) for a in args], check=True, **kw)
 
 
+def subsample(bam: Path, out: Path, fraction: float, seed: int) -> Path:
+    """``samtools view -s SEED.FRACTION`` of ``bam`` (read pairs kept together), indexed, at ``out``: the real
+    reads' subsamples of ``FRACTIONS``."""
+    sh("samtools", "view", "-b", "-s", f"{seed}{str(fraction)[1:]}", "-o", out, bam)
+    sh("samtools", "index", out)
+    return out
+
+
 def gt(*args) -> None:
     sh(ROOT / ".venv/bin/genotorch", *args)
 
@@ -138,8 +146,7 @@ def real_examples(out: Path, workers: int, spanning_examples: bool = False,
             if frac < 1:
                 reads = d / f"sub{tag}.bam"
                 if not reads.exists():
-                    sh("samtools", "view", "-b", "-s", f"{seed}{str(frac)[1:]}", "-o", reads, bam)
-                    sh("samtools", "index", reads)
+                    subsample(bam, reads, frac, seed)
             h5 = d / f"depth{tag}.h5"
             if not h5.exists():
                 gt("make-examples", "--ref", HG2_REF, "--reads", reads, "--truth", HG2_TRUTH, "--confident",
