@@ -30,13 +30,15 @@ Models:
    claims on the out-of-fold *call records* of the other regions (cross-fitted; step 3's example-level
    temperatures made GQ 2-8x too cautious).
 6. Stutter tables: ``scripts/fit_stutter_table.py`` counts how often reads show a homopolymer/STR shifted by k units
-   on the hom-ref tracts of the other four regions (each fold model) or all five (the shipped model); ``call`` uses
-   them to set het indels in repeats hom-alt when the reads' repeat lengths say so
+   on the hom-ref tracts of the other four regions (each fold model) or all five (the shipped model), with a
+   Dirichlet-multinomial dispersion and a het threshold from the same tracts; ``call`` uses them to set het indels in
+   repeats hom-alt, and RefCall ones het, when the reads' repeat lengths say so
    (:mod:`genotorch.variants.repeat_genotypes`).
 7. Allele balance: ``scripts/fit_allele_balance.py`` counts how often a read shows a base other than the alt at the
    GIAB hom-alt SNPs, and an informative read the reference length at the GIAB hom-alt indels outside repeats, of the
    other four regions (each fold model) or all five (the shipped model); ``call`` uses them to set hom-alt SNP and
-   indel calls het, and het calls hom-alt, when their allele depths say so (:mod:`genotorch.variants.allele_balance`).
+   indel calls het, and het calls hom-alt or hom-ref, when their allele depths say so
+   (:mod:`genotorch.variants.allele_balance`).
 """
 
 from __future__ import annotations
