@@ -118,6 +118,10 @@ def call_cmd(
                                       "its alt reads are one haplotype of a het SNP call within 500 bp (on read "
                                       "pairs covering both; models with an allele-balance error rate). Needs "
                                       "--reads."),
+    mate_overlap: bool = typer.Option(True, "--mate-overlap/--no-mate-overlap", help="Set a het call hom-ref when "
+                                      "all (>= 2) of its alt fragments are overlapping read pairs (both mates "
+                                      "cover the site) and the site's other fragments make that unlikely for a "
+                                      "real allele: an error in the library molecule, read twice. Needs --reads."),
     shard: Optional[str] = typer.Option(None, "--shard", help="Call only shard i/n of the chunks (e.g. 0/4), one VCF "
                                         "per shard; `bcftools concat -a` of all n equals one call (see workflow/)."),
     min_qual: float = typer.Option(1.0, help="Non-reference calls with QUAL below this get FILTER LowQual."),
@@ -158,7 +162,7 @@ def call_cmd(
                                   command=command_line(), preset=preset, shard=shard,
                                   gvcf=str(gvcf) if gvcf else None, phase=phase, threads=threads,
                                   repeat_zygosity=repeat_zygosity, allele_balance=allele_balance,
-                                  read_linkage=read_linkage)
+                                  read_linkage=read_linkage, mate_overlap=mate_overlap)
     console.print(f"wrote {stats['records']} records ({stats['pass']} PASS) from {stats['candidates']} candidates "
                   f"to {output} in {time.perf_counter() - t0:.1f} s")
 

@@ -38,6 +38,7 @@ from genotorch.variants.gvcf import gvcf_blocks
 from genotorch.variants.phasing import phase_reads, whatshap_executable
 from genotorch.variants.postprocess import CallRecord, postprocess
 from genotorch.variants.presets import LONG_READ_BP, check_reads_fit, get_preset
+from genotorch.variants.mate_overlap import ref_from_mate_overlap
 from genotorch.variants.read_linkage import ReadLinkage, het_from_read_linkage
 from genotorch.variants.repeat_genotypes import StutterTable, het_from_repeat_lengths, hom_alt_from_repeat_lengths
 
@@ -67,7 +68,7 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
                   max_candidates_per_kb: float = DEFAULT_MAX_CANDIDATES_PER_KB, command: str = "",
                   preset: str | None = None, shard: str | None = None, gvcf: str | None = None, phase: bool = True,
                   phasing_note: str | None = None, threads: int | None = 1, repeat_zygosity: bool = True,
-                  allele_balance: bool = True, read_linkage: bool = True) -> dict:
+                  allele_balance: bool = True, read_linkage: bool = True, mate_overlap: bool = True) -> dict:
     """Call variants in ``regions`` of ``reads`` and write ``output`` (.vcf.gz + .tbi).
 
     The regions are cut into make-examples chunks (``chunk_bp`` of the model's settings); ``shard="i/n"`` keeps
@@ -86,6 +87,8 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
     indel rate, indel calls outside repeats) het, and het calls hom-alt or hom-ref, where their allele depths say so
     (:mod:`genotorch.variants.allele_balance`). ``read_linkage``: with that error rate, set RefCall SNPs het whose
     alt reads are one haplotype of a neighbouring het call (:mod:`genotorch.variants.read_linkage`).
+    ``mate_overlap``: set het calls hom-ref whose alt fragments are all overlapping read pairs, where the site's
+    other fragments say that is unlikely for a real allele (:mod:`genotorch.variants.mate_overlap`).
 
     Returns
     -------
@@ -126,13 +129,13 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
             call_variants(reference, reads, model_path, str(work / "first_pass.vcf.gz"), regions, workers, min_qual,
                           batch_size, None, max_candidates_per_kb, command, preset, shard, phase=False,
                           threads=threads, repeat_zygosity=repeat_zygosity, allele_balance=allele_balance,
-                          read_linkage=read_linkage)
+                          read_linkage=read_linkage, mate_overlap=mate_overlap)
             tagged, n = phase_reads(reference, reads, work / "first_pass.vcf.gz", work, region_list, workers)
             return call_variants(reference, str(tagged or reads), model_path, output, regions, workers, min_qual,
                                  batch_size, progress, max_candidates_per_kb, command, preset, shard, gvcf,
                                  phase=False, phasing_note=f"whatshap phase + haplotag on {n} first-pass het calls",
                                  threads=threads, repeat_zygosity=repeat_zygosity, allele_balance=allele_balance,
-                                 read_linkage=read_linkage)
+                                 read_linkage=read_linkage, mate_overlap=mate_overlap)
     rate = CandidateRateCheck(max_candidates_per_kb, reference, reads)
     counts = {"candidates": 0, "records": 0, "pass": 0}
     sample = sample_name(probe.alignments)
@@ -140,6 +143,9 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
     meta, balance = _step(meta, "allele_balance", AlleleBalance, allele_balance)
     linkage = ReadLinkage(balance.error_rate, min_qual=min_qual) if balance is not None and read_linkage else None
     extra = _header_lines(model_path, meta, command, preset, shard, linkage)
+    if mate_overlap:
+        extra.append("##genotorch_mate_overlap=het calls set hom-ref when all (>= 2) of their alt fragments are "
+                     "overlapping read pairs, weighed by the site's rate of overlapping pairs (r**k)")
     if phasing_note:
         extra.append(f"##genotorch_phasing={phasing_note}")
     held: list[CallRecord] = []  # records not yet written: a chunk's record may lie before the next chunk starts
@@ -163,6 +169,8 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
                                                                min_qual)
             if balance is not None:  # SNPs and indels outside repeats whose allele depths say another zygosity
                 chunk_records = [genotype_from_allele_balance(r, balance, fetch) for r in chunk_records]
+            if mate_overlap:  # het calls whose alt is seen only on overlapping read pairs
+                chunk_records = [ref_from_mate_overlap(r, probe.alignments, fetch, min_qual) for r in chunk_records]
             if linkage is not None:  # RefCall SNPs whose alt reads are one haplotype of a neighbouring het
                 chunk_records = het_from_read_linkage(chunk_records, probe.alignments, linkage)
             counts["candidates"] += len(res.candidates)
