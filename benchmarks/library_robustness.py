@@ -1,0 +1,103 @@
+"""genotorch call vs bcftools on two library properties the shipped model was not trained for, side by side.
+
+1. **Duplicate-marked reads.** The HG002 HiSeq X BAMs in ../shared carry no duplicate flags (about 20% of their
+   reads are PCR or optical duplicates), and the shipped model's real training reads are those BAMs. Pipelines
+   mark duplicates (Picard MarkDuplicates, ``samtools markdup``) and both callers skip flagged reads, so here each
+   region is marked (``samtools collate | fixmate -m | sort | markdup``) and called as in
+   ``call_vs_bcftools.py``: leave-one-region-out models, full depth and 30% (seed 8). Fewer reads remain, so the
+   figures mix the effect of marking with that of depth.
+2. **PCR stutter.** 1 Mb of simulated 30x 150-bp reads (HG001 haplotypes over chr20:10,095,001-11,095,000, the
+   benchmark's own slice; seed 123) with ``simulate-training-data --stutter-rate`` 0, 0.015 and 0.03 (per read and
+   repeat tract, probability rate x (length - 5) of one unit more or less: a PCR-amplified library's repeats),
+   called by the shipped model. The model's simulated training reads had no stutter.
+
+Nothing here chose a model or a setting. One run of each caller per set (accuracy only; speed is in ``speed.py``).
+
+    python benchmarks/library_robustness.py [--cache runs/robustness] [--parts markdup,stutter]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import call_vs_bcftools as cb  # noqa: E402
+
+STUTTER_RATES = (0.0, 0.015, 0.03)
+
+
+def mark_duplicates(bam: Path, out: Path) -> Path:
+    """``samtools markdup`` of ``bam`` (after collate + fixmate -m + sort), indexed, at ``out``; kept if present."""
+    if not out.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            fixed = Path(tmp) / "fixmate.bam"
+            subprocess.run(f"samtools collate -O -u {bam} {tmp}/collate | samtools fixmate -m -u - - | "
+                           f"samtools sort -u -o {fixed} -", shell=True, check=True, stderr=subprocess.DEVNULL)
+            subprocess.run(["samtools", "markdup", "-s", str(fixed), str(out)], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(["samtools", "index", str(out)], check=True)
+    return out
+
+
+def stutter_set(cache: Path, shared: Path, rate: float) -> Path:
+    """The simulated 1 Mb at ``rate`` (folder with reads.bam, truth.vcf.gz, confident.bed), made once."""
+    out = cache / f"sim_1mb_30x_stutter{rate}"
+    if not (out / "reads.bam").exists():
+        d = shared / "data/variants/hg001_illumina_grch37"
+        truth = next(d.glob("HG001_*PGandRTGphasetransfer.vcf.gz"))
+        subprocess.run([sys.executable, "-m", "genotorch.cli.main", "simulate-training-data", "--ref",
+                        str(d / "ucsc.hg19.chr20.unittest.fasta.gz"), "--truth", str(truth), "--regions",
+                        "chr20:10095001-11095000", "--exclude", "chr20:10000001-10100000", "--depth", "30",
+                        "--read-length", "150", "--seed", "123", "--stutter-rate", str(rate), "-o", str(out)],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return out
+
+
+def pooled(results: list[dict]) -> None:
+    for caller in ("genotorch", "bcftools"):
+        parts = []
+        for t in ("SNP", "INDEL"):
+            tp, fp, fn = (sum(r["eval"][caller][t][k] for r in results) for k in ("tp", "fp", "fn"))
+            parts.append(f"{t} {tp}/{fp}/{fn} F1 {cb.f1(tp, fp, fn):.4f}")
+        print(f"  {caller:10s} " + "   ".join(parts))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--shared", type=Path, default=cb.ROOT.parent / "shared")
+    ap.add_argument("--cache", type=Path, default=cb.ROOT / "runs" / "robustness")
+    ap.add_argument("--parts", default="markdup,stutter", help="comma-separated: markdup, stutter")
+    args = ap.parse_args(argv)
+    parts = set(args.parts.split(","))
+    if "markdup" in parts:
+        results = []
+        with tempfile.TemporaryDirectory() as tmp:
+            for d in cb.datasets(args.shared, None):
+                if d["group"] != "hg002":
+                    continue
+                reads = mark_duplicates(d["reads"], args.cache / "markdup" / Path(d["reads"]).name)
+                d = {**d, "reads": reads, "name": d["name"] + ", duplicates marked"}
+                r = cb.run_set(d, 1, Path(tmp))
+                cb.print_row(r)
+                results.append(r)
+        print("\nPooled over the 10 HG002 rows, duplicates marked (leave-one-region-out):")
+        pooled(results)
+    if "stutter" in parts:
+        ref = args.shared / "data/variants/hg001_illumina_grch37/ucsc.hg19.chr20.unittest.fasta.gz"
+        with tempfile.TemporaryDirectory() as tmp:
+            for rate in STUTTER_RATES:
+                sim = stutter_set(args.cache, args.shared, rate)
+                d = dict(name=f"simulated 1 Mb 30x, PCR stutter rate {rate}", ref=ref, reads=sim / "reads.bam",
+                         truth=sim / "truth.vcf.gz", bed=sim / "confident.bed", model=None, test=False,
+                         protocol="shipped model (its simulated training reads had no stutter)")
+                cb.print_row(cb.run_set(d, 1, Path(tmp)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
