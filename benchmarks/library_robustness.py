@@ -26,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import call_vs_bcftools as cb  # noqa: E402
+from speed import simulated_bam  # noqa: E402
 
 STUTTER_RATES = (0.0, 0.015, 0.03)
 
@@ -41,20 +42,6 @@ def mark_duplicates(bam: Path, out: Path) -> Path:
             subprocess.run(["samtools", "markdup", "-s", str(fixed), str(out)], check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         subprocess.run(["samtools", "index", str(out)], check=True)
-    return out
-
-
-def stutter_set(cache: Path, shared: Path, rate: float) -> Path:
-    """The simulated 1 Mb at ``rate`` (folder with reads.bam, truth.vcf.gz, confident.bed), made once."""
-    out = cache / f"sim_1mb_30x_stutter{rate}"
-    if not (out / "reads.bam").exists():
-        d = shared / "data/variants/hg001_illumina_grch37"
-        truth = next(d.glob("HG001_*PGandRTGphasetransfer.vcf.gz"))
-        subprocess.run([sys.executable, "-m", "genotorch.cli.main", "simulate-training-data", "--ref",
-                        str(d / "ucsc.hg19.chr20.unittest.fasta.gz"), "--truth", str(truth), "--regions",
-                        "chr20:10095001-11095000", "--exclude", "chr20:10000001-10100000", "--depth", "30",
-                        "--read-length", "150", "--seed", "123", "--stutter-rate", str(rate), "-o", str(out)],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return out
 
 
@@ -91,7 +78,7 @@ def main(argv=None) -> int:
         ref = args.shared / "data/variants/hg001_illumina_grch37/ucsc.hg19.chr20.unittest.fasta.gz"
         with tempfile.TemporaryDirectory() as tmp:
             for rate in STUTTER_RATES:
-                sim = stutter_set(args.cache, args.shared, rate)
+                sim = simulated_bam(args.cache, args.shared, seed=123, stutter_rate=rate).parent
                 d = dict(name=f"simulated 1 Mb 30x, PCR stutter rate {rate}", ref=ref, reads=sim / "reads.bam",
                          truth=sim / "truth.vcf.gz", bed=sim / "confident.bed", model=None, test=False,
                          protocol="shipped model (its simulated training reads had no stutter)")

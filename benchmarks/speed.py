@@ -54,15 +54,19 @@ def median_run(cmd, repeats: int) -> dict:
     return {k: statistics.median(r[k] for r in runs) for k in ("wall", "cpu", "rss_mb")}
 
 
-def simulated_bam(cache: Path, shared: Path) -> Path:
-    out = cache / "sim_1mb_30x"
+def simulated_bam(cache: Path, shared: Path, seed: int = 99, stutter_rate: float = 0.0) -> Path:
+    """reads.bam of 1 Mb of simulated 30x 150-bp pairs (HG001 haplotypes over chr20:10,095,001-11,095,000), made once
+    under ``cache``; ``stutter_rate``: ``simulate-training-data --stutter-rate`` (0: none)."""
+    tag = "" if (seed, stutter_rate) == (99, 0.0) else f"_seed{seed}_stutter{stutter_rate}"
+    out = cache / f"sim_1mb_30x{tag}"
     if not (out / "reads.bam").exists():
         d = shared / "data/variants/hg001_illumina_grch37"
         truth = next(d.glob("HG001_*PGandRTGphasetransfer.vcf.gz"))
         subprocess.run([sys.executable, "-m", "genotorch.cli.main", "simulate-training-data", "--ref",
                         str(d / "ucsc.hg19.chr20.unittest.fasta.gz"), "--truth", str(truth), "--regions",
                         "chr20:10095001-11095000", "--exclude", "chr20:10000001-10100000", "--depth", "30",
-                        "--read-length", "150", "--seed", "99", "-o", str(out)], check=True)
+                        "--read-length", "150", "--seed", str(seed), "--stutter-rate", str(stutter_rate), "-o",
+                        str(out)], check=True)
     return out / "reads.bam"
 
 

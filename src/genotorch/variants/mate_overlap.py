@@ -9,7 +9,9 @@ chr20:36,032,266 ``GA -> G`` (6 of 18 reads, QUAL 9.7) and chr20:44,937,141 ``T 
 both GIAB hom-ref, were written 0/1; every alt read of each came from 3 and 2 fragments whose two mates both cover
 the site, while none of the 12 and 8 reference fragments did. Over the 12 Illumina test rows, 4.5% of the alt
 fragments of the ~750 GIAB variants called PASS are overlapping pairs, as are 4.5% of their reference fragments;
-no true variant called PASS had all of two or more alt fragments on overlapping pairs.
+no true variant called PASS had all of two or more alt fragments on overlapping pairs. (The three fragments at
+36,032,266 are copies of one molecule that the BAM does not flag as duplicates; on duplicate-marked reads such a
+site has one alt fragment and is left alone.)
 
 The model, per fragment covering the site (reads by name, passing :class:`ReadFilter` at MAPQ >= 5; a fragment
 shows the alt when either mate does): under a real allele, each alt fragment is an overlapping pair with the
