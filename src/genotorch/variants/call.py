@@ -204,8 +204,8 @@ def call_from_examples(examples: str | Sequence[str], reference: str, model_path
                        threads: int | None = 1, allele_balance: bool = True) -> dict:
     """Call from make-examples HDF5 files (e.g. one per ``--shard``, made on other machines) instead of reads:
     their examples are pooled and sorted by position, so shards give the VCF one file would. ``allele_balance`` as
-    in :func:`call_variants` (it needs only the records' allele depths); the repeat-length step needs reads and is
-    not run.
+    in :func:`call_variants` (it needs only the records' allele depths); the repeat-length, read-linkage and
+    mate-overlap steps need reads and are not run.
 
     Raises
     ------
