@@ -121,7 +121,8 @@ def call_cmd(
     mate_overlap: bool = typer.Option(True, "--mate-overlap/--no-mate-overlap", help="Set a het call hom-ref when "
                                       "all (>= 2) of its alt fragments are overlapping read pairs (both mates "
                                       "cover the site) and the site's other fragments make that unlikely for a "
-                                      "real allele: an error in the library molecule, read twice. Needs --reads."),
+                                      "real allele: an error in the library molecule, read twice. Needs --reads; "
+                                      "not with --preset hifi/ont (unpaired reads)."),
     shard: Optional[str] = typer.Option(None, "--shard", help="Call only shard i/n of the chunks (e.g. 0/4), one VCF "
                                         "per shard; `bcftools concat -a` of all n equals one call (see workflow/)."),
     min_qual: float = typer.Option(1.0, help="Non-reference calls with QUAL below this get FILTER LowQual."),

@@ -35,10 +35,10 @@ from genotorch.variants.make_examples import (
     iter_chunk_results, open_run,
 )
 from genotorch.variants.gvcf import gvcf_blocks
+from genotorch.variants.mate_overlap import ref_from_mate_overlap
 from genotorch.variants.phasing import phase_reads, whatshap_executable
 from genotorch.variants.postprocess import CallRecord, postprocess
 from genotorch.variants.presets import LONG_READ_BP, check_reads_fit, get_preset
-from genotorch.variants.mate_overlap import ref_from_mate_overlap
 from genotorch.variants.read_linkage import ReadLinkage, het_from_read_linkage
 from genotorch.variants.repeat_genotypes import StutterTable, het_from_repeat_lengths, hom_alt_from_repeat_lengths
 
@@ -88,7 +88,8 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
     (:mod:`genotorch.variants.allele_balance`). ``read_linkage``: with that error rate, set RefCall SNPs het whose
     alt reads are one haplotype of a neighbouring het call (:mod:`genotorch.variants.read_linkage`).
     ``mate_overlap``: set het calls hom-ref whose alt fragments are all overlapping read pairs, where the site's
-    other fragments say that is unlikely for a real allele (:mod:`genotorch.variants.mate_overlap`).
+    other fragments say that is unlikely for a real allele (:mod:`genotorch.variants.mate_overlap`; not with the
+    long-read presets, whose reads come unpaired).
 
     Returns
     -------
@@ -143,6 +144,7 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
     meta, balance = _step(meta, "allele_balance", AlleleBalance, allele_balance)
     linkage = ReadLinkage(balance.error_rate, min_qual=min_qual) if balance is not None and read_linkage else None
     extra = _header_lines(model_path, meta, command, preset, shard, linkage)
+    mate_overlap = mate_overlap and not (preset and get_preset(preset).long_reads)  # long reads come unpaired
     if mate_overlap:
         extra.append("##genotorch_mate_overlap=het calls set hom-ref when all (>= 2) of their alt fragments are "
                      "overlapping read pairs, weighed by the site's rate of overlapping pairs (r**k)")
