@@ -180,6 +180,47 @@ def median_read_length(af: pysam.AlignmentFile, contig: str, start: int, end: in
     return int(statistics.median(lengths)) if lengths else 0
 
 
+@dataclass(frozen=True)
+class DuplicateCheck:
+    """Primary mapped paired reads looked at (``reads``), how many carry the duplicate flag (``flagged``), and how many
+    unflagged ones repeat an earlier read's position, strand, mate position, insert size and mate number
+    (``unflagged_copies``: the read of a duplicate fragment that a duplicate marker would flag)."""
+
+    reads: int
+    flagged: int
+    unflagged_copies: int
+
+    @property
+    def unflagged_fraction(self) -> float:
+        """``unflagged_copies / reads`` (0.0 when no read was looked at)."""
+        return self.unflagged_copies / self.reads if self.reads else 0.0
+
+
+def check_duplicates(af: pysam.AlignmentFile, contig: str, start: int, end: int, n: int = 20000) -> DuplicateCheck:
+    """:class:`DuplicateCheck` of the first ``n`` primary mapped paired reads overlapping ``[start, end)`` (0-based).
+    A read is a copy when an earlier read had the same ``(reference_start, is_reverse, next_reference_start,
+    template_length, is_read1)``: Picard MarkDuplicates' criterion, by alignment start instead of unclipped 5'
+    end."""
+    name = reads_contig(af, contig)
+    seen: set = set()
+    reads = flagged = copies = 0
+    if name is not None:
+        for read in af.fetch(name, max(0, start), end):
+            if read.is_secondary or read.is_supplementary or read.is_unmapped or not read.is_paired:
+                continue
+            reads += 1
+            if read.is_duplicate:
+                flagged += 1
+                continue
+            key = (read.reference_start, read.is_reverse, read.next_reference_start, read.template_length,
+                   read.is_read1)
+            copies += key in seen
+            seen.add(key)
+            if reads >= n:
+                break
+    return DuplicateCheck(reads, flagged, copies)
+
+
 def sample_name(af: pysam.AlignmentFile, default: str = "SAMPLE") -> str:
     """The SM of the first read group, or ``default``."""
     for rg in af.header.to_dict().get("RG", []):
