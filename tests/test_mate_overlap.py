@@ -12,9 +12,8 @@ from typer.testing import CliRunner
 
 from genotorch.cli.main import app
 from genotorch.io.variants import CallRecord
-from genotorch.variants.mate_overlap import (
-    FragmentCounts, _base_at, fragment_counts, ref_from_mate_overlap, weigh_variant,
-)
+from genotorch.encode.read_events import base_index_at, read_events
+from genotorch.variants.mate_overlap import FragmentCounts, fragment_counts, ref_from_mate_overlap, weigh_variant
 
 ROOT = Path(__file__).resolve().parents[1]
 LORO = ROOT / "benchmarks/models/loro_r36.01.pt"  # trained without the 20:36.01 Mb region
@@ -102,13 +101,14 @@ def test_call_writes_the_30pct_depth_artefact_hom_ref(shared, sub36, tmp_path):
     assert "##genotorch_mate_overlap=" not in headers["--no-mate-overlap"]
 
 
-def test_base_at_agrees_with_pysam(sub36):
+def test_base_index_at_agrees_with_pysam(sub36):
     # the CIGAR walk against pysam's aligned pairs, at every position in and around each read
     checked = 0
     with pysam.AlignmentFile(str(sub36)) as bam:
         for read in bam.fetch("20", 36031500, 36032500):
             pairs = {r: q for q, r in read.get_aligned_pairs(matches_only=True)}
+            ev = read_events(read)
             for pos in range(read.reference_start - 3, read.reference_end + 3):
-                assert _base_at(read, pos) == pairs.get(pos)
+                assert base_index_at(ev, pos) == pairs.get(pos)
                 checked += 1
     assert checked > 5000

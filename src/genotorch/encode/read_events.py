@@ -169,6 +169,15 @@ def read_events(read: pysam.AlignedSegment) -> ReadEvents:
     return ReadEvents(read, start, ref_i, soft_clips(cigar), blocks, ins, dels, seq, qual_codes)
 
 
+def base_index_at(ev: ReadEvents, pos: int) -> int | None:
+    """Index into the read's sequence of the base aligned (M/=/X) to 0-based reference ``pos``; None when ``pos`` is
+    deleted, skipped or outside the alignment."""
+    for r0, q0, n in ev.blocks:  # the aligned run holding pos, if any (reference positions only increase)
+        if r0 <= pos < r0 + n:
+            return q0 + pos - r0
+    return None
+
+
 def read_allele_at(ev: ReadEvents, pos: int, ref: str, alt: str) -> bool:
     """True if the read carries allele ``alt`` (VCF convention, anchored at ``pos``) rather than ``ref``.
 
@@ -176,11 +185,9 @@ def read_allele_at(ev: ReadEvents, pos: int, ref: str, alt: str) -> bool:
     ``alt[1:]``. Deletion: a deletion anchored at ``pos`` of ``len(ref) - 1`` bases. MNP-like or complex alleles
     (``len(ref) == len(alt) > 1``) match when every aligned base agrees.
     """
-    if len(alt) == 1 == len(ref):  # SNV: the aligned run holding pos, if any (reference positions only increase)
-        for r0, q0, n in ev.blocks:
-            if r0 <= pos < r0 + n:
-                return chr(ev.seq[q0 + pos - r0]).upper() == alt
-        return False
+    if len(alt) == 1 == len(ref):  # SNV
+        q = base_index_at(ev, pos)
+        return q is not None and chr(ev.seq[q]).upper() == alt
     if len(ref) == len(alt):
         idx = np.searchsorted(ev.ref_pos, pos)
         if idx + len(alt) > len(ev.ref_pos) or ev.ref_pos[idx] != pos:

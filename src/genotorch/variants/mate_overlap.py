@@ -33,12 +33,11 @@ from dataclasses import dataclass, replace
 
 import pysam
 
+from genotorch.encode.read_events import base_index_at, read_events
 from genotorch.encode.repeats import FetchRef, indel_tract
 from genotorch.io.alignments import ReadFilter, reads_contig
 from genotorch.io.variants import CallRecord
 from genotorch.variants.postprocess import call_filter, pl_probs, quality_fields
-
-_INS, _DEL, _SOFT, _HARD = 1, 2, 4, 5
 
 
 @dataclass(frozen=True)
@@ -59,45 +58,6 @@ class FragmentCounts:
         return self.alt * math.log((self.ref_pairs + 0.5) / (self.ref + 1.0))
 
 
-def _shows_indel(read: pysam.AlignedSegment, lo: int, hi: int, change: int) -> bool:
-    """Whether the read's CIGAR holds an indel of ``change`` bases (> 0 insertion, < 0 deletion) anchored at a
-    reference position in ``[lo, hi]`` (0-based; the anchor is the base before the event)."""
-    r = read.reference_start
-    for op, n in read.cigartuples or ():
-        if op == _INS:
-            if change == n and lo <= r - 1 <= hi:
-                return True
-        elif op == _DEL:
-            if change == -n and lo <= r - 1 <= hi:
-                return True
-            r += n
-        elif op not in (_SOFT, _HARD):
-            r += n
-        if r - 1 > hi:
-            break
-    return False
-
-
-def _base_at(read: pysam.AlignedSegment, pos: int) -> int | None:
-    """Index in the read's sequence of the base aligned to 0-based reference ``pos`` (M/=/X), or None (deleted,
-    skipped or outside the alignment). A walk over the CIGAR: the cheap way for one position."""
-    r, q = read.reference_start, 0
-    for op, n in read.cigartuples or ():
-        if op in (0, 7, 8):
-            if r <= pos < r + n:
-                return q + pos - r
-            r, q = r + n, q + n
-        elif op in (_INS, _SOFT):
-            q += n
-        elif op in (_DEL, 3):
-            if pos < r + n:
-                return None
-            r += n
-        if r > pos:
-            return None
-    return None
-
-
 def fragment_counts(bam: pysam.AlignmentFile, record: CallRecord, fetch: FetchRef, min_mapping_quality: int = 5,
                     min_base_quality: int = 10) -> FragmentCounts:
     """:class:`FragmentCounts` of a biallelic record's site: fragments whose reads cover the REF bases (an indel:
@@ -107,7 +67,7 @@ def fragment_counts(bam: pysam.AlignmentFile, record: CallRecord, fetch: FetchRe
     if change:
         t0, t1 = indel_tract(fetch, record.pos, ref, alt)
         lo, hi = t0 - 1, t1  # reads must align from t0 - 1 to t1 inclusive
-        anchors = (min(record.pos, t0 - 1), t1 - 1)
+        first, last = min(record.pos, t0 - 1), t1 - 1  # where an aligner may anchor the indel
     else:
         lo = hi = record.pos
     name = reads_contig(bam, record.contig)
@@ -116,13 +76,17 @@ def fragment_counts(bam: pysam.AlignmentFile, record: CallRecord, fetch: FetchRe
     if name is None:
         return FragmentCounts()
     for read in bam.fetch(name, lo, hi + 1):
-        if not keep(read) or read.reference_start > lo or read.reference_end is None or read.reference_end <= hi:
+        if not keep(read) or not read.query_sequence or read.reference_start > lo or read.reference_end is None \
+                or read.reference_end <= hi:
             continue
-        if change:
-            shows = _shows_indel(read, anchors[0], anchors[1], change)
+        ev = read_events(read)
+        if change > 0:
+            shows = any(first <= a <= last and len(b) == change for a, _, b, _ in ev.insertions)
+        elif change < 0:
+            shows = any(first <= a <= last and n == -change for a, n, _ in ev.deletions)
         else:
-            q = _base_at(read, record.pos)
-            shows = q is not None and read.query_sequence[q] == alt and read.query_qualities[q] >= min_base_quality
+            q = base_index_at(ev, record.pos)
+            shows = q is not None and chr(ev.seq[q]) == alt and (ev.quals is None or ev.quals[q] >= min_base_quality)
         frags.setdefault(read.query_name, []).append(shows)
     alt_n = alt_pairs = ref_n = ref_pairs = 0
     for mates in frags.values():
