@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from genotorch.cli.main import app
 from genotorch.io.variants import CallRecord
 from genotorch.encode.read_events import base_index_at, read_events
-from genotorch.variants.mate_overlap import FragmentCounts, fragment_counts, ref_from_mate_overlap, weigh_variant
+from genotorch.variants.mate_overlap import FragmentCounts, fragment_counts, ref_from_mate_overlap
+from genotorch.variants.postprocess import weigh_variant
 
 ROOT = Path(__file__).resolve().parents[1]
 LORO = ROOT / "benchmarks/models/loro_r36.01.pt"  # trained without the 20:36.01 Mb region

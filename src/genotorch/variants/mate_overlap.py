@@ -29,7 +29,7 @@ where aligners may place it.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import pysam
 
@@ -37,7 +37,7 @@ from genotorch.encode.read_events import base_index_at, read_events
 from genotorch.encode.repeats import FetchRef, indel_tract
 from genotorch.io.alignments import ReadFilter, reads_contig
 from genotorch.io.variants import CallRecord
-from genotorch.variants.postprocess import call_filter, pl_probs, quality_fields
+from genotorch.variants.postprocess import weigh_variant
 
 
 @dataclass(frozen=True)
@@ -96,21 +96,6 @@ def fragment_counts(bam: pysam.AlignmentFile, record: CallRecord, fetch: FetchRe
         else:
             ref_n, ref_pairs = ref_n + 1, ref_pairs + pair
     return FragmentCounts(alt_n, alt_pairs, ref_n, ref_pairs)
-
-
-def weigh_variant(record: CallRecord, log_ratio: float, min_qual: float) -> CallRecord:
-    """``record`` (biallelic) with P(0/1) and P(1/1) (from its PL) multiplied by ``exp(log_ratio)`` and the three
-    renormalised; GT the most likely, QUAL, GQ and PL from the new probabilities, FILTER by
-    :func:`postprocess.call_filter`. Unchanged when the most likely genotype stays the called one."""
-    probs = pl_probs(record.pl)
-    probs[1:] *= math.exp(max(min(log_ratio, 700.0), -700.0))
-    probs /= probs.sum()
-    best = int(probs.argmax())
-    gt = ((0, 0), (0, 1), (1, 1))[best]
-    if gt == record.gt:
-        return record
-    gq, qual, pl = quality_fields(probs, best)
-    return replace(record, gt=gt, gq=gq, qual=qual, pl=pl, filter=call_filter(gt, qual, min_qual))
 
 
 def ref_from_mate_overlap(record: CallRecord, bam: pysam.AlignmentFile, fetch: FetchRef, min_qual: float = 1.0,

@@ -78,19 +78,30 @@ def split_probs(pl: Sequence[int], i: int, j: int, log_ratio: float) -> np.ndarr
     return probs
 
 
-def het_if_likelier(record: CallRecord, log_ratio: float, min_qual: float) -> CallRecord:
-    """``record`` (a biallelic RefCall) written 0/1 when its P(0/1) (from its PL), multiplied by ``exp(log_ratio)``
-    (a second opinion's natural-log likelihood ratio of het to hom-ref, taken as evidence the network did not weigh:
-    Bayes' rule) and renormalised, is the largest genotype probability; QUAL, GQ and PL from the updated
-    probabilities, FILTER by :func:`call_filter`. Otherwise ``record`` unchanged. Used by the read-linkage and
-    repeat-length steps."""
+def weigh_variant(record: CallRecord, log_ratio: float, min_qual: float, genotypes: Sequence[int] = (1, 2)
+                  ) -> CallRecord:
+    """``record`` (biallelic) with the probabilities (from its PL) of ``genotypes`` (indices in VCF order: 1 = 0/1,
+    2 = 1/1) multiplied by ``exp(log_ratio)`` (a second opinion's natural-log likelihood ratio, taken as evidence
+    the network did not weigh: Bayes' rule) and the three renormalised; GT the most likely, QUAL, GQ and PL from the
+    new probabilities, FILTER by :func:`call_filter`. Unchanged (the same object) when the most likely genotype
+    stays the called one. Used by the mate-overlap step (both variant genotypes, ``log_ratio < 0``)."""
     probs = pl_probs(record.pl)
-    probs[1] *= math.exp(min(log_ratio, 700.0))
+    probs[list(genotypes)] *= math.exp(max(min(log_ratio, 700.0), -700.0))
     probs /= probs.sum()
-    if int(np.argmax(probs)) != 1:
+    best = int(probs.argmax())
+    gt = genotype_order(2)[best]
+    if gt == record.gt:
         return record
-    gq, qual, pl = quality_fields(probs, 1)
-    return replace(record, gt=(0, 1), gq=gq, qual=qual, pl=pl, filter=call_filter((0, 1), qual, min_qual))
+    gq, qual, pl = quality_fields(probs, best)
+    return replace(record, gt=gt, gq=gq, qual=qual, pl=pl, filter=call_filter(gt, qual, min_qual))
+
+
+def het_if_likelier(record: CallRecord, log_ratio: float, min_qual: float) -> CallRecord:
+    """``record`` (a biallelic RefCall) written 0/1 when its P(0/1), multiplied by ``exp(log_ratio)`` (a second
+    opinion's likelihood ratio of het to hom-ref; :func:`weigh_variant`), is then the largest genotype probability;
+    otherwise ``record`` unchanged. Used by the read-linkage and repeat-length steps."""
+    out = weigh_variant(record, log_ratio, min_qual, genotypes=(1,))
+    return out if out.gt == (0, 1) else record
 
 
 def pl_probs(pl: Sequence[int]) -> np.ndarray:
