@@ -146,11 +146,8 @@ def call_variants(reference: str, reads: str, model_path: str, output: str, regi
     meta, stutter = _step(meta, "stutter", StutterTable, repeat_zygosity)
     meta, balance = _step(meta, "allele_balance", AlleleBalance, allele_balance)
     linkage = ReadLinkage(balance.error_rate, min_qual=min_qual) if balance is not None and read_linkage else None
-    extra = _header_lines(model_path, meta, command, preset, shard, linkage)
     mate_overlap = mate_overlap and not (preset and get_preset(preset).long_reads)  # long reads come unpaired
-    if mate_overlap:
-        extra.append("##genotorch_mate_overlap=het calls set hom-ref when all (>= 2) of their alt fragments are "
-                     "overlapping read pairs, weighed by the site's rate of overlapping pairs (r**k)")
+    extra = _header_lines(model_path, meta, command, preset, shard, linkage, mate_overlap)
     if phasing_note:
         extra.append(f"##genotorch_phasing={phasing_note}")
     held: list[CallRecord] = []  # records not yet written: a chunk's record may lie before the next chunk starts
@@ -206,17 +203,18 @@ def _write_gvcf_chunk(g: VcfWriter, chunk, res, records: list[CallRecord], skip_
 
 def warn_unflagged_duplicates(check: DuplicateCheck, reads: str, region: Interval, min_reads: int = 1000,
                               min_fraction: float = 0.05) -> bool:
-    """Log a warning naming ``reads`` and ``region`` (0-based, half-open; printed 1-based), and return True, when at least ``min_fraction`` of the paired reads of ``check`` (at least
-    ``min_reads`` of them) look like unflagged duplicates: like DeepVariant and bcftools, genotorch skips flagged
-    duplicates only, so PCR and optical copies of a fragment would count as independent reads. On the HG002 HiSeq X
-    slices in ../shared (no duplicate flags) 19% of reads are such copies; after ``samtools markdup`` 0.3%; on the
-    HG001 sets and simulated reads 0-0.2%."""
+    """Log a warning naming ``reads`` and ``region`` (0-based, half-open; printed 1-based), and return True, when at
+    least ``min_fraction`` of the paired reads of ``check`` (at least ``min_reads`` of them) look like unflagged
+    duplicates: like DeepVariant and bcftools, genotorch skips flagged duplicates only, so PCR and optical copies of
+    a fragment would count as independent reads. On the HG002 HiSeq X slices in ../shared (no duplicate flags) 19%
+    of reads are such copies; after ``samtools markdup`` 0.3%; on the HG001 sets and simulated reads 0-0.2%."""
     if check.reads < min_reads or check.unflagged_fraction < min_fraction:
         return False
-    logger.warning(f"warning: {check.unflagged_copies:,} of {check.reads:,} paired reads of {reads} in {region.contig}:{region.start + 1}-{region.end} repeat "
-                   f"another read's position, strand, mate position and insert size ({check.unflagged_fraction:.0%}) "
-                   f"but are not flagged as duplicates: mark duplicates first (samtools markdup, Picard "
-                   f"MarkDuplicates); genotorch skips flagged duplicates only, so these count as independent reads")
+    logger.warning(f"warning: {check.unflagged_copies:,} of {check.reads:,} paired reads of {reads} in "
+                   f"{region.contig}:{region.start + 1}-{region.end} repeat another read's position, strand, mate "
+                   f"position and insert size ({check.unflagged_fraction:.0%}) but are not flagged as duplicates: "
+                   f"mark duplicates first (samtools markdup, Picard MarkDuplicates); genotorch skips flagged "
+                   f"duplicates only, so these count as independent reads")
     return True
 
 
@@ -336,7 +334,8 @@ def _without(meta: dict, key: str) -> dict:
 
 
 def _header_lines(model_path: str, meta: dict, command: str, preset: str | None = None,
-                  shard: str | None = None, linkage: ReadLinkage | None = None) -> list[str]:
+                  shard: str | None = None, linkage: ReadLinkage | None = None, mate_overlap: bool = False
+                  ) -> list[str]:
     extra = [f"##genotorch_model={Path(model_path).resolve()}",
              f"##genotorch_command={command}",
              f"##genotorch_make_examples={json.dumps(meta['example_info']['config'], sort_keys=True)}"]
@@ -365,4 +364,7 @@ def _header_lines(model_path: str, meta: dict, command: str, preset: str | None 
     if linkage is not None:
         extra.append(f"##genotorch_read_linkage=RefCall SNPs set het when their alt reads are one haplotype of a het "
                      f"SNP call within {linkage.max_distance} bp (read pairs; error rate {linkage.error_rate:.4f})")
+    if mate_overlap:
+        extra.append("##genotorch_mate_overlap=het calls set hom-ref when all (>= 2) of their alt fragments are "
+                     "overlapping read pairs, weighed by the site's rate of overlapping pairs (r**k)")
     return extra
