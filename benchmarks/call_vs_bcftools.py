@@ -181,9 +181,13 @@ def print_row(r: dict) -> None:
     print(f"wall-time ratio genotorch/bcftools: {r['time']['genotorch'] / r['time']['bcftools']:.1f}")
 
 
-def print_pooled(results: list[dict]) -> None:
+def print_pooled(results: list[dict], title: str | None = None) -> None:
+    """Both callers' TP/FP/FN and F1 summed over the test rows of ``results``, under ``title``, and the rows where
+    genotorch is not strictly above bcftools."""
     tests = [r for r in results if r["test"]]
-    print(f"\nPooled over the {len(tests)} Illumina test rows (HG001 by the shipped model, HG002 leave-one-region-out):")
+    title = title or (f"Pooled over the {len(tests)} Illumina test rows (HG001 by the shipped model, HG002 "
+                      f"leave-one-region-out)")
+    print(f"\n{title}:")
     for caller in ("genotorch", "bcftools"):
         parts = []
         for t in ("SNP", "INDEL"):

@@ -45,15 +45,6 @@ def mark_duplicates(bam: Path, out: Path) -> Path:
     return out
 
 
-def pooled(results: list[dict]) -> None:
-    for caller in ("genotorch", "bcftools"):
-        parts = []
-        for t in ("SNP", "INDEL"):
-            tp, fp, fn = (sum(r["eval"][caller][t][k] for r in results) for k in ("tp", "fp", "fn"))
-            parts.append(f"{t} {tp}/{fp}/{fn} F1 {cb.f1(tp, fp, fn):.4f}")
-        print(f"  {caller:10s} " + "   ".join(parts))
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", type=Path, default=cb.ROOT.parent / "shared")
@@ -72,8 +63,7 @@ def main(argv=None) -> int:
                 r = cb.run_set(d, 1, Path(tmp))
                 cb.print_row(r)
                 results.append(r)
-        print("\nPooled over the 10 HG002 rows, duplicates marked (leave-one-region-out):")
-        pooled(results)
+        cb.print_pooled(results, "Pooled over the 10 HG002 rows, duplicates marked (leave-one-region-out)")
     if "stutter" in parts:
         ref = args.shared / "data/variants/hg001_illumina_grch37/ucsc.hg19.chr20.unittest.fasta.gz"
         with tempfile.TemporaryDirectory() as tmp:
