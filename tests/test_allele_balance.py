@@ -233,3 +233,16 @@ def test_call_writes_a_30pct_depth_false_het_deletion_hom_ref(shared, tmp_path):
     assert got["--no-allele-balance"][site] == ((0, 1), 10, (19, 2), 10.5, ("PASS",))
     assert got["--allele-balance"][site] == ((0, 0), 23, (19, 2), 0.0, ("RefCall",))
     assert len(got["--allele-balance"]) == len(got["--no-allele-balance"]) == 5
+
+
+def test_hom_ref_direction_keeps_gt_the_most_likely_genotype():
+    # a het call whose reads favour hom-ref over het (1 alt of 9, log ratio 1.312) while the network put as much on 1/1
+    # as on 0/1 (PL 7,0,0): the split gives P = (0.430, 0.116, 0.455), so 0/0 is not the most likely and the
+    # record stays as called rather than being written 0/0 under a PL whose minimum is 1/1
+    m = AlleleBalance.from_counts(38, 4988, source="built")
+    assert m.ref_minus_het_log_likelihood(8, 1) == pytest.approx(1.3120, abs=1e-4)
+    rec = _record(gt=(0, 1), pl=(7, 0, 0), ad=(8, 1))
+    assert genotype_from_allele_balance(rec, m) is rec
+    # the same reads under a network that did not favour 1/1 (PL 7,0,20): 0/0 wins and is written
+    out = genotype_from_allele_balance(_record(gt=(0, 1), pl=(7, 0, 20), ad=(8, 1)), m)
+    assert out.gt == (0, 0) and out.filter == "RefCall" and out.pl[0] == 0

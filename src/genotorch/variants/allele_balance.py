@@ -137,7 +137,8 @@ def genotype_from_allele_balance(record: CallRecord, model: AlleleBalance,
     reference bases (0-based, half-open); otherwise ``record`` unchanged. The genotype probabilities are the
     record's (from its PL); the mass of 0/1 and 1/1 together is split between them by the likelihood ratio; QUAL is
     kept, GQ and PL follow (:func:`postprocess.split_genotype_mass`). For hom-ref the mass of 0/0 and 0/1 is split,
-    and QUAL follows too."""
+    and QUAL follows too; the record is written 0/0 only when P(0/0) is then the largest (the network's P(1/1) may
+    exceed it), and is otherwise unchanged."""
     if record.gt not in ((0, 1), (1, 1)) or len(record.alts) != 1:
         return record
     indel = len(record.ref) != len(record.alts[0])
@@ -155,7 +156,10 @@ def genotype_from_allele_balance(record: CallRecord, model: AlleleBalance,
         return replace(record, gt=(0, 1), gq=gq, pl=pl)
     ref_llr = model.ref_minus_het_log_likelihood(record.ad[0], alt_reads, indel)
     if ref_llr > 0:  # a het call with a hom-ref's share of alt reads
-        gq, qual, pl = quality_fields(split_probs(record.pl, 0, 1, ref_llr), 0)
+        probs = split_probs(record.pl, 0, 1, ref_llr)
+        if probs.argmax() != 0:  # hom-alt stays likelier than hom-ref: GT must be the most likely genotype
+            return record
+        gq, qual, pl = quality_fields(probs, 0)
         return replace(record, gt=(0, 0), gq=gq, qual=qual, pl=pl, filter="RefCall")
     # evidence against hom-alt: every read not showing the alt (the other haplotype may hold a third allele)
     llr = model.het_minus_hom_log_likelihood(max(record.dp - alt_reads, 0), alt_reads, indel)
