@@ -2,6 +2,7 @@
 batch: the same batches (EpochSampler hands each process its half of every global batch), the same loss curve."""
 
 import csv
+import shutil
 import subprocess
 import sys
 
@@ -15,6 +16,7 @@ from genotorch.data.loaders import EpochSampler
 # the two curves are close, not equal: measured 0.0076 at most over 6 steps of loss ~1.1 (0.7%), and 0.0054 at
 # most between any two weights (batch-norm running statistics, kept per process, left out).
 TOLERANCE = 0.02
+GLOO_TRANSPORT_ERRORS = ("Connection closed by peer", "Connection reset by peer", "Address already in use")
 
 
 def test_processes_share_every_global_batch(monkeypatch):
@@ -39,8 +41,14 @@ def _run(tmp_path, train_examples, devices):
                        "accelerator": "cpu"}}
     path = tmp_path / f"config{devices}.yaml"
     path.write_text(yaml.safe_dump(cfg))
-    p = subprocess.run([sys.executable, "-m", "genotorch.cli.main", "train", str(path)], capture_output=True,
-                       text=True, timeout=300)
+    for attempt in (1, 2):
+        shutil.rmtree(tmp_path / f"run{devices}", ignore_errors=True)  # a retry starts afresh, not resumed
+        p = subprocess.run([sys.executable, "-m", "genotorch.cli.main", "train", str(path)], capture_output=True,
+                           text=True, timeout=300)
+        # One retry when gloo's TCP store or pair lost a connection between the two processes (seen once in a CI
+        # run on a loaded 2-core machine: "Connection closed by peer"); any other failure fails at once.
+        if p.returncode == 0 or not any(m in p.stderr for m in GLOO_TRANSPORT_ERRORS):
+            break
     assert p.returncode == 0, p.stderr[-3000:]
     with open(tmp_path / f"run{devices}" / "logs" / "metrics.csv") as f:
         rows = [r for r in csv.DictReader(f) if r.get("train_loss")]
