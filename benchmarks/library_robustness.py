@@ -10,10 +10,15 @@
    benchmark's own slice; seed 123) with ``simulate-training-data --stutter-rate`` 0, 0.015 and 0.03 (per read and
    repeat tract, probability rate x (length - 5) of one unit more or less: a PCR-amplified library's repeats),
    called by the shipped model. The model's simulated training reads had no stutter.
+3. **Binned base qualities (NovaSeq 6000 style).** NovaSeq writes four quality levels (2, 11, 25, 37; FASTQ ``#``,
+   ``,``, ``:``, ``F``); the test reads here have 8 HiSeq X levels (HG002), 9 levels up to 30 (the HG001 second
+   library) or 38 (NA12878). Every base quality of the seven Illumina test BAMs is binned (below 3 -> 2, 3-14 -> 11,
+   15-29 -> 25, 30 and up -> 37; nothing else changes) and all 12 rows of ``call_vs_bcftools.py`` are called as
+   there (shipped model for HG001, leave-one-region-out for HG002).
 
 Nothing here chose a model or a setting. One run of each caller per set (accuracy only; speed is in ``speed.py``).
 
-    python benchmarks/library_robustness.py [--cache runs/robustness] [--parts markdup,stutter]
+    python benchmarks/library_robustness.py [--cache runs/robustness] [--parts markdup,stutter,binned]
 """
 
 from __future__ import annotations
@@ -22,13 +27,40 @@ import argparse
 import subprocess
 import sys
 import tempfile
+from array import array
 from pathlib import Path
+
+import pysam
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import call_vs_bcftools as cb  # noqa: E402
 from speed import simulated_bam  # noqa: E402
 
 STUTTER_RATES = (0.0, 0.015, 0.03)
+NOVASEQ_BINS = ((3, 2), (15, 11), (30, 25), (256, 37))  # (upper bound, exclusive; level) of each quality bin
+
+
+def novaseq_quality_table() -> bytes:
+    """The 256-entry table (index: base quality, Phred; value: its NovaSeq 6000 level) of ``NOVASEQ_BINS``."""
+    return bytes(next(level for upper, level in NOVASEQ_BINS if q < upper) for q in range(256))
+
+
+def bin_qualities(bam: Path, out: Path) -> Path:
+    """A copy of ``bam`` with every base quality binned by :func:`novaseq_quality_table`, indexed, at ``out``; kept
+    if present. Reads without qualities are copied as they are."""
+    if not out.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        table = novaseq_quality_table()
+        partial = out.with_suffix(".partial.bam")
+        with pysam.AlignmentFile(str(bam)) as src, pysam.AlignmentFile(str(partial), "wb", template=src) as dst:
+            for read in src:
+                quals = read.query_qualities
+                if quals is not None:
+                    read.query_qualities = array("B", bytes(quals).translate(table))
+                dst.write(read)
+        partial.rename(out)
+        pysam.index(str(out))
+    return out
 
 
 def mark_duplicates(bam: Path, out: Path) -> Path:
@@ -49,7 +81,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", type=Path, default=cb.ROOT.parent / "shared")
     ap.add_argument("--cache", type=Path, default=cb.ROOT / "runs" / "robustness")
-    ap.add_argument("--parts", default="markdup,stutter", help="comma-separated: markdup, stutter")
+    ap.add_argument("--parts", default="markdup,stutter,binned", help="comma-separated: markdup, stutter, binned")
     args = ap.parse_args(argv)
     parts = set(args.parts.split(","))
     if "markdup" in parts:
@@ -73,6 +105,18 @@ def main(argv=None) -> int:
                          truth=sim / "truth.vcf.gz", bed=sim / "confident.bed", model=None, test=False,
                          protocol="shipped model (its simulated training reads had no stutter)")
                 cb.print_row(cb.run_set(d, 1, Path(tmp)))
+    if "binned" in parts:
+        results = []
+        with tempfile.TemporaryDirectory() as tmp:
+            for d in cb.datasets(args.shared, None):
+                if not d["test"]:
+                    continue
+                reads = bin_qualities(d["reads"], args.cache / "binned" / Path(d["reads"]).name)
+                d = {**d, "reads": reads, "name": d["name"] + ", NovaSeq-binned BQ"}
+                r = cb.run_set(d, 1, Path(tmp))
+                cb.print_row(r)
+                results.append(r)
+        cb.print_pooled(results, "Pooled over the 12 Illumina test rows, NovaSeq-binned base qualities")
     return 0
 
 
