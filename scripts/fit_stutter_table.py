@@ -9,6 +9,8 @@ spanning reads' repeat lengths say so (:mod:`genotorch.variants.repeat_genotypes
 often a read shows a repeat shifted by k units, by unit and length) is counted here on the real HG002 HiSeq X reads,
 the same reads the models are fine-tuned on:
 
+* a read counts over a tract when its alignment reaches ``--min-flank`` bp (20) beyond it on both sides, as where
+  ``call`` uses the table (stored with it);
 * a tract (a homopolymer or STR of unit 1-4, >= 6 bp) counts when it lies in the GIAB confident BED with 5 bp either
   side and no GIAB v4.2.1 variant starts within 5 bp of it (hom-ref), over each region's reads at full depth;
 * each leave-one-region-out model (``loro_<region>.pt``) gets the table of the *other four* regions, and the shipped
@@ -50,7 +52,7 @@ class RegionTracts:
     tracts: dict[float, list[tuple[int, float, Counter]]]
 
 
-def region_tracts(region: str, bam: Path, tmp: Path) -> RegionTracts:
+def region_tracts(region: str, bam: Path, tmp: Path, min_flank: int) -> RegionTracts:
     """The hom-ref tracts of one region (1-based inclusive ``region`` string) and the reads' shifts over them."""
     from genotorch.io.intervals import parse_region
     from genotorch.io.reference import Reference
@@ -66,7 +68,8 @@ def region_tracts(region: str, bam: Path, tmp: Path) -> RegionTracts:
     for fraction, seed in FRACTIONS:
         reads = bam if fraction == 1 else subsample(bam, tmp / f"{bam.stem}_{fraction}.bam", fraction, seed)
         with pysam.AlignmentFile(str(reads)) as aln:
-            out[fraction] = [(u, (t1 - t0) / u, length_shifts(aln, iv.contig, t0, t1, u)) for t0, t1, u in tracts]
+            out[fraction] = [(u, (t1 - t0) / u, length_shifts(aln, iv.contig, t0, t1, u, min_flank=min_flank))
+                             for t0, t1, u in tracts]
     counts: dict[str, Counter] = {}
     for unit, length, shifts in out[1.0]:
         add_shifts(counts, unit, length, shifts)
@@ -81,16 +84,16 @@ def merged(parts) -> dict[str, Counter]:
     return out
 
 
-def fit_table(parts: list[RegionTracts], source: str):
+def fit_table(parts: list[RegionTracts], source: str, min_flank: int):
     """The stutter table of ``parts``, with its dispersion and het threshold (module docstring)."""
     from genotorch.variants.repeat_genotypes import StutterTable, fit_dispersion, het_log_likelihood_ratio
 
-    table = StutterTable.from_counts(merged(p.counts for p in parts), source=source)
+    table = StutterTable.from_counts(merged(p.counts for p in parts), source=source, min_flank=min_flank)
     alpha = fit_dispersion(table, [t for p in parts for t in p.tracts[1.0]])
     threshold = 0.0
     for p in parts:
         inner = dataclasses.replace(StutterTable.from_counts(merged(q.counts for q in parts if q is not p)),
-                                    dispersion=alpha)
+                                    dispersion=alpha, min_flank=min_flank)
         for tracts in p.tracts.values():
             for unit, length, shifts in tracts:
                 threshold = max(threshold, het_log_likelihood_ratio(inner, unit, length, shifts)[0])
@@ -98,15 +101,21 @@ def fit_table(parts: list[RegionTracts], source: str):
 
 
 def main(argv=None) -> int:
-    args = fit_parser(__doc__, "stutter").parse_args(argv)
+    from genotorch.variants.repeat_genotypes import SPANNING_FLANK_BP
+
+    parser = fit_parser(__doc__, "stutter")
+    parser.add_argument("--min-flank", type=int, default=SPANNING_FLANK_BP,
+                        help="bp a read must align beyond the tract on each side to count (default "
+                             f"{SPANNING_FLANK_BP}, repeat_genotypes.SPANNING_FLANK_BP)")
+    args = parser.parse_args(argv)
 
     data = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, region, bam in regions():
-            data[name] = region_tracts(region, bam, Path(tmp))
+            data[name] = region_tracts(region, bam, Path(tmp), args.min_flank)
             n = sum(sum(c.values()) for c in data[name].counts.values())
             print(f"{name}: {len(data[name].tracts[1.0]):,} hom-ref tracts, {n:,} reads over them", flush=True)
-    tables = loro_fits(data, fit_table, "hom-ref tracts", "scripts/fit_stutter_table.py", args.models, args.shipped)
+    tables = loro_fits(data, functools.partial(fit_table, min_flank=args.min_flank), "hom-ref tracts", "scripts/fit_stutter_table.py", args.models, args.shipped)
     shipped = tables[args.shipped]
     for length in (6, 10, 14, 18):
         p = shipped.probs.get(f"1:{length}")

@@ -60,6 +60,10 @@ def test_dirichlet_multinomial_by_hand_and_dispersion_fit():
     with_het = StutterTable(table.probs, dispersion=50.0, het_threshold=6.0)
     assert StutterTable.from_dict(with_het.to_dict()) == with_het
     assert StutterTable.from_dict(table.to_dict()).het_threshold is None  # tables before stop 27
+    flanked = StutterTable(table.probs, dispersion=50.0, het_threshold=6.0, min_flank=20)
+    assert StutterTable.from_dict(flanked.to_dict()) == flanked and flanked.to_dict()["min_flank"] == 20
+    old = {k: v for k, v in flanked.to_dict().items() if k != "min_flank"}  # tables before stop 29: 2-bp flanks
+    assert StutterTable.from_dict(old).min_flank == 2
     llr, a = het_log_likelihood_ratio(with_het, 1, 10, Counter({0: 20, 1: 20}))
     het = genotype_log_likelihoods(with_het, 1, 10, Counter({0: 20, 1: 20}), [0, 1], 50.0)
     assert a == 1 and math.isclose(llr, het[(0, 1)] - het[(0, 0)])
@@ -84,15 +88,19 @@ def test_hom_alt_insertion_in_a_poly_a_is_set_hom_alt(shared):
             return fa.fetch("20", a, b).upper()
 
         assert length_shifts(reads, "20", 38391304, 38391318, 1) == Counter({1: 30, 2: 12, 0: 7, -6: 1})
+        # the table counts reads that align 20 bp beyond the tract on both sides, and so does the step
+        assert table.min_flank == 20
+        shifts = length_shifts(reads, "20", 38391304, 38391318, 1, min_flank=20)
+        assert shifts == Counter({1: 21, 2: 8, 0: 5, -6: 1})
         het = CallRecord("20", 38391303, "C", ["CA"], (0, 1), 16, 20.9, [21, 0, 16], "PASS", 75, [27, 29], [0.3867])
         out = hom_alt_from_repeat_lengths(het, reads, fetch, table)
-        ll = genotype_log_likelihoods(table, 1, 14, Counter({1: 30, 2: 12, 0: 7, -6: 1}), [0, 1, 2])
+        ll = genotype_log_likelihoods(table, 1, 14, shifts, [0, 1, 2], table.dispersion)
         assert max(ll, key=ll.get) == (1, 1)
         # the record's probabilities from its PL (21, 0, 16); the 0/1 + 1/1 mass split by the likelihood ratio
         p = [10 ** -2.1, 1.0, 10 ** -1.6]
         p11 = (p[1] + p[2]) / (1 + math.exp(-(ll[(1, 1)] - ll[(0, 1)])))
         assert (out.gt, out.qual, out.filter) == ((1, 1), 20.9, "PASS")  # QUAL (P(0/0)) is the CNN's
-        assert out.gq == round(-10 * math.log10(1 - p11 / sum(p))) == 21
+        assert out.gq == round(-10 * math.log10(1 - p11 / sum(p))) == 20
         # another variant touching the tract (here a made-up 2-bp deletion ending at its first base) can change its
         # length on the other haplotype: left alone
         beside = CallRecord("20", 38391301, "TCA", ["T"], (0, 1), 30, 40.0, [40, 0, 30], "PASS", 70, [35, 35], [0.5])
@@ -176,24 +184,26 @@ def test_refcall_insertion_in_a_tg_repeat_set_het(shared, tmp_path):
     h = shared / "variants/hg002_illumina_hiseqx_grch37"
     loro = torch.load(ROOT / "benchmarks/models/loro_r44.88.pt", weights_only=True)
     table = StutterTable.from_dict(loro["hyper_parameters"]["meta"]["stutter"])
-    assert (round(table.dispersion, 1), table.het_threshold) == (63.1, 5.361)  # fitted without r44.88
+    assert (round(table.dispersion, 1), table.het_threshold, table.min_flank) == (50.1, 5.788, 20)  # without r44.88
     rec = CallRecord("20", 44921554, "T", ["TTG"], (0, 0), 5, 1.6, [0, 3, 17], "RefCall", 65, [29, 19], [0.2923])
     hom_ref = CallRecord("20", 44935365, "T", ["TG"], (0, 0), 12, 0.3, [0, 12, 27], "RefCall", 45, [34, 10],
-                         [0.2222])  # 20:44,935,366 T -> TG, no GIAB variant: 8 of 44 reads +1 in a 7-bp poly-G
+                         [0.2222])  # 20:44,935,366 T -> TG, no GIAB variant: 8 of 30 reads +1 in a 7-bp poly-G
     with pysam.FastaFile(str(h / "GRCh37_chr20_vardict_slices.fa.gz")) as fa, \
             pysam.AlignmentFile(str(h / "NA24385_chr_20_44885701_44969115.bam")) as reads:
         def fetch(a, b):
             return fa.fetch("20", a, b).upper()
-        shifts = length_shifts(reads, "20", 44921555, 44921590, 2)
-        assert shifts == Counter({0: 30, 1: 23, -1: 5, 2: 4, -12: 1, "other": 1})
+        assert length_shifts(reads, "20", 44921555, 44921590, 2) == \
+            Counter({0: 30, 1: 23, -1: 5, 2: 4, -12: 1, "other": 1})  # 2-bp flanks: half the reference lengths
+        shifts = length_shifts(reads, "20", 44921555, 44921590, 2, min_flank=20)  # end 3' of the tract
+        assert shifts == Counter({1: 21, 0: 15, -1: 5, 2: 3, -12: 1, "other": 1})
         out = het_from_repeat_lengths(rec, reads, fetch, table)
         assert het_from_repeat_lengths(hom_ref, reads, fetch, table) is hom_ref
         no_threshold = StutterTable(table.probs, table.min_mapping_quality)
         assert het_from_repeat_lengths(rec, reads, fetch, no_threshold) is rec
     llr, a = het_log_likelihood_ratio(table, 2, 35 / 2, shifts, [1])
-    assert a == 1 and round(llr, 2) == 16.94
-    p = [1.0, 10 ** -0.3 * math.exp(llr - 5.361), 10 ** -1.7]  # P(0/1) times exp(llr - threshold)
-    assert round(-10 * math.log10(p[0] / sum(p)), 1) == out.qual == 47.3
+    assert a == 1 and round(llr, 2) == 17.22
+    p = [1.0, 10 ** -0.3 * math.exp(llr - 5.788), 10 ** -1.7]  # P(0/1) times exp(llr - threshold)
+    assert round(-10 * math.log10(p[0] / sum(p)), 1) == out.qual == 46.6
     assert (out.gt, out.gq, out.pl, out.filter, out.ad) == ((0, 1), 47, [47, 0, 64], "PASS", [29, 19])
     # through `call`, on and off (--no-repeat-zygosity: the network's RefCall, and no claim in the header)
     args = ["call", "--ref", str(h / "GRCh37_chr20_vardict_slices.fa.gz"), "--reads",
@@ -205,7 +215,8 @@ def test_refcall_insertion_in_a_tg_repeat_set_het(shared, tmp_path):
         assert r.exit_code == 0, r.output
         with pysam.VariantFile(str(tmp_path / f"{flag}.vcf.gz")) as vf:
             got[flag] = {v.pos: (v.samples[0]["GT"], round(v.qual, 1)) for v in vf}, str(vf.header)
-    assert got["--repeat-zygosity"][0][44921555] == ((0, 1), 47.3)
+    assert got["--repeat-zygosity"][0][44921555] == ((0, 1), 46.6)
     assert got["--no-repeat-zygosity"][0][44921555] == ((0, 0), 1.6)
-    assert "het-vs-hom-ref log ratio of hom-ref tracts (5.36;" in got["--repeat-zygosity"][1]
+    assert "het-vs-hom-ref log ratio of hom-ref tracts (5.79;" in got["--repeat-zygosity"][1]
+    assert "(reads aligned 20 bp beyond the tract on both sides)" in got["--repeat-zygosity"][1]
     assert "genotorch_repeat_zygosity" not in got["--no-repeat-zygosity"][1]

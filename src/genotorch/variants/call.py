@@ -353,6 +353,7 @@ def _header_lines(model_path: str, meta: dict, command: str, preset: str | None 
                f"({st['het_threshold']:.2f}; Dirichlet-multinomial, dispersion {st['dispersion']:.1f})"
                if st.get("het_threshold") is not None else "")
         extra.append(f"##genotorch_repeat_zygosity=het indels in repeats set hom-alt by the reads' repeat lengths"
+                     f" (reads aligned {st.get('min_flank', 2)} bp beyond the tract on both sides)"
                      f"{het} (stutter table: {st.get('source', '')})")
     if meta.get("allele_balance"):
         ab = meta["allele_balance"]
