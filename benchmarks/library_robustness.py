@@ -77,6 +77,19 @@ def mark_duplicates(bam: Path, out: Path) -> Path:
     return out
 
 
+def run_rows(rows: list[dict], transform, label: str, title: str) -> None:
+    """Call ``rows`` (``call_vs_bcftools`` data sets) on ``transform(reads BAM)`` with both callers, one run each,
+    printing each row (its name followed by ``label``) and the pooled figures under ``title``."""
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for d in rows:
+            d = {**d, "reads": transform(Path(d["reads"])), "name": f"{d['name']}, {label}"}
+            r = cb.run_set(d, 1, Path(tmp))
+            cb.print_row(r)
+            results.append(r)
+    cb.print_pooled(results, title)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", type=Path, default=cb.ROOT.parent / "shared")
@@ -85,17 +98,9 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     parts = set(args.parts.split(","))
     if "markdup" in parts:
-        results = []
-        with tempfile.TemporaryDirectory() as tmp:
-            for d in cb.datasets(args.shared, None):
-                if d["group"] != "hg002":
-                    continue
-                reads = mark_duplicates(d["reads"], args.cache / "markdup" / Path(d["reads"]).name)
-                d = {**d, "reads": reads, "name": d["name"] + ", duplicates marked"}
-                r = cb.run_set(d, 1, Path(tmp))
-                cb.print_row(r)
-                results.append(r)
-        cb.print_pooled(results, "Pooled over the 10 HG002 rows, duplicates marked (leave-one-region-out)")
+        rows = [d for d in cb.datasets(args.shared, None) if d["group"] == "hg002"]
+        run_rows(rows, lambda bam: mark_duplicates(bam, args.cache / "markdup" / bam.name), "duplicates marked",
+                 "Pooled over the 10 HG002 rows, duplicates marked (leave-one-region-out)")
     if "stutter" in parts:
         ref = args.shared / "data/variants/hg001_illumina_grch37/ucsc.hg19.chr20.unittest.fasta.gz"
         with tempfile.TemporaryDirectory() as tmp:
@@ -106,17 +111,9 @@ def main(argv=None) -> int:
                          protocol="shipped model (its simulated training reads had no stutter)")
                 cb.print_row(cb.run_set(d, 1, Path(tmp)))
     if "binned" in parts:
-        results = []
-        with tempfile.TemporaryDirectory() as tmp:
-            for d in cb.datasets(args.shared, None):
-                if not d["test"]:
-                    continue
-                reads = bin_qualities(d["reads"], args.cache / "binned" / Path(d["reads"]).name)
-                d = {**d, "reads": reads, "name": d["name"] + ", NovaSeq-binned BQ"}
-                r = cb.run_set(d, 1, Path(tmp))
-                cb.print_row(r)
-                results.append(r)
-        cb.print_pooled(results, "Pooled over the 12 Illumina test rows, NovaSeq-binned base qualities")
+        rows = [d for d in cb.datasets(args.shared, None) if d["test"]]
+        run_rows(rows, lambda bam: bin_qualities(bam, args.cache / "binned" / bam.name), "NovaSeq-binned BQ",
+                 "Pooled over the 12 Illumina test rows, NovaSeq-binned base qualities")
     return 0
 
 

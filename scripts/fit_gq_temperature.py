@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/fit_gq_temperature.py [--out runs/gq_temperature] [--models benchmarks/models]
                                                    [--shipped src/genotorch/models/default/pileup_illumina.pt]
-                                                   [--write]
+                                                   [--final-records] [--write]
 
 Why: ``train_default_model.py`` fits one temperature to the out-of-fold *example* logits (3-class NLL). GQ, though,
 is a claim about a *call record* (the genotype chosen after DeepVariant's multi-allelic merging):
@@ -20,6 +20,12 @@ and 8x (GQ 10-19) more cautious than their GQs said. This script fits the temper
    model the T minimising all five. So no region's GQ table is ever scored with a temperature fitted on it, and
    the HG001 test rows chose nothing.
 
+``--final-records`` (stop 29) scores the records ``call`` itself writes instead: at each temperature of
+``FINAL_GRID`` (0.6-1.6 by 0.05) each region, at full depth and the two subsamples, is called by its
+leave-one-region-out model with that temperature, through every step that reads the BAM (repeat lengths, allele
+balance, mate overlap, read linkage), whose corrections the examples alone cannot show; the loss and the
+cross-fitting are as above. Without it the example-level records are scored (the stop-26 fit).
+
 ``--write`` stores the temperatures in the checkpoints' ``meta.calibration`` (weights untouched); without it the
 script only prints them and the per-region losses.
 """
@@ -35,7 +41,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-from train_default_model import HG2_BED, HG2_REF, HG2_TRUTH, real_examples, regions, store_in_meta  # noqa: E402
+from train_default_model import (  # noqa: E402
+    FRACTIONS, HG2_BED, HG2_REF, HG2_TRUTH, real_examples, regions, store_in_meta, subsample,
+)
 
 GRID = np.round(np.arange(0.6, 3.0001, 0.05), 2)
 
@@ -92,6 +100,62 @@ def record_losses(model_path: Path, example_files: list[Path], grid=GRID) -> np.
     return losses
 
 
+FINAL_GRID = np.round(np.arange(0.6, 1.6001, 0.05), 2)
+
+
+def final_record_losses(job: tuple[Path, str, Path, Path, tuple]) -> np.ndarray:
+    """Summed binary log-loss of the GQ claims of the records ``call`` writes (every step: repeat lengths, allele
+    balance, mate overlap, read linkage) for one region's ``reads``, with ``model_path``'s weights at each
+    temperature of ``grid``; shape (len(grid),). ``job``: (model, 1-based region string, reads, work dir, grid)."""
+    import shutil
+
+    from genotorch.io.intervals import IntervalIndex, read_bed
+    from genotorch.io.reference import Reference
+    from genotorch.variants.call import call_variants
+    from genotorch.variants.error_report import read_call_sites
+    from genotorch.variants.evaluate import vcf_alleles
+
+    model_path, region, reads, work, grid = job
+    ref = Reference(str(HG2_REF))
+    confident = IntervalIndex(read_bed(str(HG2_BED), ref.lengths))
+    truth = vcf_alleles(str(HG2_TRUTH), ref, confident, pass_only=False, flag="--truth")
+    losses = np.zeros(len(grid))
+    work.mkdir(parents=True, exist_ok=True)
+    for g, t in enumerate(grid):
+        model = work / f"T{t:.2f}.pt"
+        shutil.copy(model_path, model)
+        store_in_meta(model, "calibration", {"temperature": float(t), "method": "grid point"})
+        vcf = work / f"T{t:.2f}.vcf.gz"
+        call_variants(str(HG2_REF), str(reads), str(model), str(vcf), [region])
+        _, infos = read_call_sites(vcf, ref, confident)
+        for r in infos:
+            if r.gq is not None and r.claims:
+                losses[g] += gq_log_loss(r.gq, any(truth.get(k, 0) != c for k, c in r.claims.items()))
+        model.unlink()
+    return losses
+
+
+def fit_on_final_records(out: Path, models: Path, workers: int) -> dict[str, np.ndarray]:
+    """Region name -> summed losses over ``FINAL_GRID`` of its final call records, each region (at full depth and
+    the ``FRACTIONS`` subsamples) called by its own leave-one-region-out model."""
+    from multiprocessing import Pool
+
+    jobs, names = [], []
+    for name, region, bam in regions():
+        for fraction, seed in FRACTIONS:
+            reads = bam if fraction == 1 else out / f"{bam.stem}_{fraction}.bam"
+            if fraction != 1 and not reads.exists():
+                subsample(bam, reads, fraction, seed)
+            jobs.append((models / f"loro_{name}.pt", region, reads, out / f"{name}_{fraction}", FINAL_GRID))
+            names.append(name)
+    with Pool(workers) as pool:
+        parts = pool.map(final_record_losses, jobs)
+    losses: dict[str, np.ndarray] = {}
+    for name, part in zip(names, parts):
+        losses[name] = losses.get(name, 0) + part
+    return losses
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=ROOT / "runs" / "gq_temperature")
@@ -99,21 +163,29 @@ def main(argv=None) -> int:
     ap.add_argument("--shipped", type=Path, default=ROOT / "src/genotorch/models/default/pileup_illumina.pt")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--write", action="store_true", help="store the temperatures in the checkpoints")
+    ap.add_argument("--final-records", action="store_true",
+                    help="score the records `call` writes, after every step that reads the BAM (grid 0.6-1.6)")
     args = ap.parse_args(argv)
     out = args.out.resolve()
-    examples = real_examples(out, args.workers, spanning_examples=True)  # call's pileups: spanning indel reads
-    losses = {}
-    for name, _, _ in regions():
-        losses[name] = record_losses(args.models / f"loro_{name}.pt", examples[name])
-        print(f"{name}: loss-minimising T on its own records {GRID[int(np.argmin(losses[name]))]:.2f}", flush=True)
-    temps = {k: float(GRID[int(np.argmin(sum(v for j, v in losses.items() if j != k)))]) for k in losses}
-    final = float(GRID[int(np.argmin(sum(losses.values())))])
+    out.mkdir(parents=True, exist_ok=True)
+    if args.final_records:
+        grid = FINAL_GRID
+        losses = fit_on_final_records(out, args.models.resolve(), args.workers)
+    else:
+        grid = GRID
+        examples = real_examples(out, args.workers, spanning_examples=True)  # call's pileups: spanning indel reads
+        losses = {name: record_losses(args.models / f"loro_{name}.pt", examples[name]) for name, _, _ in regions()}
+    for name, loss in losses.items():
+        print(f"{name}: loss-minimising T on its own records {grid[int(np.argmin(loss))]:.2f}", flush=True)
+    temps = {k: float(grid[int(np.argmin(sum(v for j, v in losses.items() if j != k)))]) for k in losses}
+    final = float(grid[int(np.argmin(sum(losses.values())))])
     print(f"temperatures (record-level GQ log-loss, cross-fitted): final {final:.2f}; folds {temps}")
-    (out / "temperatures.json").write_text(json.dumps({"final": final, "folds": temps, "grid": GRID.tolist(),
+    (out / "temperatures.json").write_text(json.dumps({"final": final, "folds": temps, "grid": grid.tolist(),
                                                        "losses": {k: v.tolist() for k, v in losses.items()}}) + "\n")
     if args.write:
         method = ("record-level: the binary log-loss of the call records' GQ claims on the held-out HG002 regions' "
-                  "out-of-fold calls (scripts/fit_gq_temperature.py)")
+                  "out-of-fold calls (scripts/fit_gq_temperature.py"
+                  f"{' --final-records: the records call writes, after its BAM steps' if args.final_records else ''})")
         for path, t in [(args.models / f"loro_{k}.pt", v) for k, v in temps.items()] + [(args.shipped, final)]:
             store_in_meta(path, "calibration", {"temperature": t, "method": method})
             print(f"wrote T={t:.2f} into {path}")

@@ -115,7 +115,8 @@ def main(argv=None) -> int:
             data[name] = region_tracts(region, bam, Path(tmp), args.min_flank)
             n = sum(sum(c.values()) for c in data[name].counts.values())
             print(f"{name}: {len(data[name].tracts[1.0]):,} hom-ref tracts, {n:,} reads over them", flush=True)
-    tables = loro_fits(data, functools.partial(fit_table, min_flank=args.min_flank), "hom-ref tracts", "scripts/fit_stutter_table.py", args.models, args.shipped)
+    tables = loro_fits(data, functools.partial(fit_table, min_flank=args.min_flank), "hom-ref tracts",
+                       "scripts/fit_stutter_table.py", args.models, args.shipped)
     shipped = tables[args.shipped]
     for length in (6, 10, 14, 18):
         p = shipped.probs.get(f"1:{length}")

@@ -76,10 +76,10 @@ def bucket(unit: int, length_units: float) -> str:
 def length_shifts(bam: pysam.AlignmentFile, contig: str, start: int, end: int, unit: int,
                   min_mapping_quality: int = 20, min_flank: int = 2) -> Counter:
     """Repeat-length changes, in units, that the reads spanning tract ``[start, end)`` show: reads aligned from
-    ``start - min_flank`` to ``end + min_flank`` at least (bp of flank each side), passing :class:`ReadFilter` at MAPQ >= ``min_mapping_quality``
-    (``contig`` may differ from the reads' name by a ``chr`` prefix). A read whose length change is not a whole
-    number of units counts as ``"other"``. Tables counted since ``min_flank`` was stored use
-    :data:`SPANNING_FLANK_BP`; 2 is the flank of the tables before them.
+    ``start - min_flank`` to ``end + min_flank`` at least (bp of flank each side), passing :class:`ReadFilter` at
+    MAPQ >= ``min_mapping_quality`` (``contig`` may differ from the reads' name by a ``chr`` prefix). A read whose
+    length change is not a whole number of units counts as ``"other"``. Tables counted since ``min_flank`` was
+    stored use :data:`SPANNING_FLANK_BP`; 2 is the flank of the tables before them.
 
     Returns
     -------
