@@ -92,7 +92,7 @@ def test_call_writes_the_30pct_depth_artefact_hom_ref(shared, sub36, tmp_path):
             got[flag] = {(v.pos, v.ref, v.alts): (v.samples[0]["GT"], v.samples[0]["GQ"], v.samples[0]["AD"],
                                                   v.qual, tuple(v.filter)) for v in vf}
     site = (36032266, "GA", ("G",))
-    assert got["--no-mate-overlap"][site][0] == (0, 1) and got["--no-mate-overlap"][site][3] == pytest.approx(9.7)
+    assert got["--no-mate-overlap"][site][0] == (0, 1) and got["--no-mate-overlap"][site][3] == pytest.approx(11.9)
     assert got["--mate-overlap"][site][0] == (0, 0) and got["--mate-overlap"][site][4] == ("RefCall",)
     assert got["--mate-overlap"][site][3] == 0.0
     others = set(got["--mate-overlap"]) - {site}
