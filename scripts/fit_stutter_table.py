@@ -92,8 +92,8 @@ def fit_table(parts: list[RegionTracts], source: str, min_flank: int):
     alpha = fit_dispersion(table, [t for p in parts for t in p.tracts[1.0]])
     threshold = 0.0
     for p in parts:
-        inner = dataclasses.replace(StutterTable.from_counts(merged(q.counts for q in parts if q is not p)),
-                                    dispersion=alpha, min_flank=min_flank)
+        inner = dataclasses.replace(StutterTable.from_counts(merged(q.counts for q in parts if q is not p),
+                                                             min_flank=min_flank), dispersion=alpha)
         for tracts in p.tracts.values():
             for unit, length, shifts in tracts:
                 threshold = max(threshold, het_log_likelihood_ratio(inner, unit, length, shifts)[0])

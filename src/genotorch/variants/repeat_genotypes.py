@@ -153,6 +153,11 @@ class StutterTable:
         return cls(d["probs"], d.get("min_mapping_quality", 20), d.get("source", ""), d.get("dispersion"),
                    d.get("het_threshold"), d.get("min_flank", 2))
 
+    def read_shifts(self, bam: pysam.AlignmentFile, contig: str, start: int, end: int, unit: int) -> Counter:
+        """:func:`length_shifts` of tract ``[start, end)`` counted as this table's reads were (its
+        ``min_mapping_quality`` and ``min_flank``)."""
+        return length_shifts(bam, contig, start, end, unit, self.min_mapping_quality, self.min_flank)
+
     def prob(self, unit: int, length_units: float, shift) -> float:
         """``S(shift | unit, length)``; a length beyond the table takes the nearest shorter bucket; a shift outside
         -3..3 takes a tenth of "other"."""
@@ -305,7 +310,7 @@ def hom_alt_from_repeat_lengths(record: CallRecord, bam: pysam.AlignmentFile, fe
         return record
     t0, t1, unit = tract
     a = changes[k - 1] // unit
-    shifts = length_shifts(bam, record.contig, t0, t1, unit, table.min_mapping_quality, table.min_flank)
+    shifts = table.read_shifts(bam, record.contig, t0, t1, unit)
     alleles = {0, a} | {c // unit for c in changes if c % unit == 0} | \
         {d for d, n in shifts.items() if d != OTHER and n >= 2}
     ll = genotype_log_likelihoods(table, unit, (t1 - t0) / unit, shifts, alleles, table.dispersion)
@@ -340,7 +345,7 @@ def het_from_repeat_lengths(record: CallRecord, bam: pysam.AlignmentFile, fetch:
     if tract is None or change % tract[2]:
         return record
     t0, t1, unit = tract
-    shifts = length_shifts(bam, record.contig, t0, t1, unit, table.min_mapping_quality, table.min_flank)
+    shifts = table.read_shifts(bam, record.contig, t0, t1, unit)
     llr, a = het_log_likelihood_ratio(table, unit, (t1 - t0) / unit, shifts, [change // unit])
     if a != change // unit or llr <= table.het_threshold:
         return record
