@@ -54,6 +54,18 @@ def gq_log_loss(gq: int, wrong: bool) -> float:
     return float(-np.log(p) if wrong else -np.log1p(-p))
 
 
+def hg002_truth():
+    """(the HG002 reference, its GIAB confident regions as an ``IntervalIndex``, the truth's normalised allele copies
+    inside them) for scoring records."""
+    from genotorch.io.intervals import IntervalIndex, read_bed
+    from genotorch.io.reference import Reference
+    from genotorch.variants.evaluate import vcf_alleles
+
+    ref = Reference(str(HG2_REF))
+    confident = IntervalIndex(read_bed(str(HG2_BED), ref.lengths))
+    return ref, confident, vcf_alleles(str(HG2_TRUTH), ref, confident, pass_only=False, flag="--truth")
+
+
 def record_losses(model_path: Path, example_files: list[Path], grid=GRID) -> np.ndarray:
     """Summed binary log-loss of the call records' GQ claims at each temperature of ``grid``; shape (len(grid),)."""
     import h5py
@@ -62,22 +74,16 @@ def record_losses(model_path: Path, example_files: list[Path], grid=GRID) -> np.
     import torch
 
     from genotorch.io.examples import read_variants, variant_candidates
-    from genotorch.io.intervals import IntervalIndex, read_bed
-    from genotorch.io.reference import Reference
     from genotorch.io.variants import write_vcf
     from genotorch.models.calibration import TemperatureScaled
     from genotorch.models.checkpoint import load_classifier
     from genotorch.models.inference import predict_array
-    from genotorch.variants.error_report import read_call_sites
-    from genotorch.variants.evaluate import vcf_alleles
     from genotorch.variants.postprocess import postprocess
 
     net, _ = load_classifier(model_path, kind="pileup")
     if isinstance(net, TemperatureScaled):
         net = net.model  # the uncalibrated network: logits
-    ref = Reference(str(HG2_REF))
-    confident = IntervalIndex(read_bed(str(HG2_BED), ref.lengths))
-    truth = vcf_alleles(str(HG2_TRUTH), ref, confident, pass_only=False, flag="--truth")
+    ref, confident, truth = hg002_truth()
     losses = np.zeros(len(grid))
     for path in example_files:
         v = read_variants(path)
@@ -92,12 +98,18 @@ def record_losses(model_path: Path, example_files: list[Path], grid=GRID) -> np.
             with tempfile.TemporaryDirectory() as tmp:
                 vcf = Path(tmp) / "calls.vcf.gz"
                 write_vcf(str(vcf), records, ref.lengths, "SAMPLE", [])
-                _, infos = read_call_sites(vcf, ref, confident)
-            for r in infos:
-                if r.gq is None or not r.claims:
-                    continue
-                losses[g] += gq_log_loss(r.gq, any(truth.get(k, 0) != c for k, c in r.claims.items()))
+                losses[g] += vcf_gq_loss(vcf, ref, confident, truth)
     return losses
+
+
+def vcf_gq_loss(vcf: Path, ref, confident, truth: dict) -> float:
+    """Summed :func:`gq_log_loss` of the records of ``vcf`` inside ``confident`` that claim a genotype; a record is
+    wrong when any normalised allele's copies differ from ``truth``'s (``evaluate``'s GQ-table rule)."""
+    from genotorch.variants.error_report import read_call_sites
+
+    _, infos = read_call_sites(vcf, ref, confident)
+    return sum(gq_log_loss(r.gq, any(truth.get(k, 0) != c for k, c in r.claims.items()))
+               for r in infos if r.gq is not None and r.claims)
 
 
 FINAL_GRID = np.round(np.arange(0.6, 1.6001, 0.05), 2)
@@ -109,16 +121,10 @@ def final_record_losses(job: tuple[Path, str, Path, Path, tuple]) -> np.ndarray:
     temperature of ``grid``; shape (len(grid),). ``job``: (model, 1-based region string, reads, work dir, grid)."""
     import shutil
 
-    from genotorch.io.intervals import IntervalIndex, read_bed
-    from genotorch.io.reference import Reference
     from genotorch.variants.call import call_variants
-    from genotorch.variants.error_report import read_call_sites
-    from genotorch.variants.evaluate import vcf_alleles
 
     model_path, region, reads, work, grid = job
-    ref = Reference(str(HG2_REF))
-    confident = IntervalIndex(read_bed(str(HG2_BED), ref.lengths))
-    truth = vcf_alleles(str(HG2_TRUTH), ref, confident, pass_only=False, flag="--truth")
+    ref, confident, truth = hg002_truth()
     losses = np.zeros(len(grid))
     work.mkdir(parents=True, exist_ok=True)
     for g, t in enumerate(grid):
@@ -127,10 +133,7 @@ def final_record_losses(job: tuple[Path, str, Path, Path, tuple]) -> np.ndarray:
         store_in_meta(model, "calibration", {"temperature": float(t), "method": "grid point"})
         vcf = work / f"T{t:.2f}.vcf.gz"
         call_variants(str(HG2_REF), str(reads), str(model), str(vcf), [region])
-        _, infos = read_call_sites(vcf, ref, confident)
-        for r in infos:
-            if r.gq is not None and r.claims:
-                losses[g] += gq_log_loss(r.gq, any(truth.get(k, 0) != c for k, c in r.claims.items()))
+        losses[g] = vcf_gq_loss(vcf, ref, confident, truth)
         model.unlink()
     return losses
 
